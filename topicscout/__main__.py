@@ -1,0 +1,3 @@
+from topicscout.cli import main
+
+main()
