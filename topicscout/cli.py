@@ -28,8 +28,8 @@ from topicscout.store import Store
 from topicscout.timeutil import parse_clock, parse_duration, parse_moment
 
 DEFAULT_CONFIG = "config.toml"
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -113,7 +113,8 @@ def init(config_path: Path | None, db_path: Path | None) -> None:
     else:
         example = resources.files("topicscout").joinpath("data/config.example.toml")
         target.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
-        console.print(f"wrote {target}: edit [brand] and [[sources]], then run `topicscout crawl`")
+        console.print(f"wrote {target}: edit [brand] and [[sources]], then run `topicscout crawl`",
+                      markup=False)
     config = load_config(target)
     store = Store.open(db_path or config.db_path)
     console.print(f"database ready: {store.path}")

@@ -182,32 +182,40 @@ class Store:
             raise StorageError(f"cannot store {len(batch)} items: {e}") from e
 
     def _add_items(self, batch: Sequence[Item]) -> IngestCounts:
+        # One row per item first: a batch holds the same item many times (one per fetch).
+        merged: dict[str, tuple[Item, int, int]] = {}
+        for it in batch:
+            seen = to_epoch(it.seen_at)
+            old = merged.get(it.id)
+            if old is None:
+                merged[it.id] = (it, seen, seen)
+            else:
+                latest = it if seen >= old[2] else old[0]
+                merged[it.id] = (latest, min(old[1], seen), max(old[2], seen))
         conn = self.db.conn
-        before_items = self._count("items")
-        before_snaps = self._count("snapshots")
+        rows = [(i, it.platform, it.title, it.url, it.guid,
+                 to_epoch(it.published_at) if it.published_at else None, first, last)
+                for i, (it, first, last) in merged.items()]
+        items_new = conn.executemany(
+            """INSERT OR IGNORE INTO items (id, platform, title, url, guid, published_at,
+                                            first_seen, last_seen)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", rows).rowcount
+        # The newest sighting decides the display title and link; first/last seen only widen.
         conn.executemany(
-            """INSERT INTO items (id, platform, title, url, guid, published_at, first_seen,
-                                  last_seen)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT(id) DO UPDATE SET
-                 first_seen = min(first_seen, excluded.first_seen),
-                 last_seen = max(last_seen, excluded.last_seen),
-                 title = CASE WHEN excluded.last_seen >= last_seen THEN excluded.title
-                              ELSE title END,
-                 url = CASE WHEN excluded.last_seen >= last_seen
-                            THEN coalesce(excluded.url, url) ELSE coalesce(url, excluded.url)
-                       END""",
-            [(it.id, it.platform, it.title, it.url, it.guid,
-              to_epoch(it.published_at) if it.published_at else None,
-              to_epoch(it.seen_at), to_epoch(it.seen_at)) for it in batch],
-        )
-        conn.executemany(
+            """UPDATE items SET
+                 title = CASE WHEN :last >= last_seen THEN :title ELSE title END,
+                 url = CASE WHEN :last >= last_seen THEN coalesce(:url, url)
+                            ELSE coalesce(url, :url) END,
+                 first_seen = min(first_seen, :first), last_seen = max(last_seen, :last)
+               WHERE id = :id""",
+            [{"id": r[0], "title": r[2], "url": r[3], "first": r[6], "last": r[7]}
+             for r in rows])
+        snapshots_new = conn.executemany(
             "INSERT OR IGNORE INTO snapshots (item_id, seen_at, rank, heat, pinned)"
             " VALUES (?, ?, ?, ?, ?)",
             [(it.id, to_epoch(it.seen_at), it.rank, it.heat, int(it.pinned)) for it in batch],
-        )
-        return IngestCounts(self._count("items") - before_items,
-                            self._count("snapshots") - before_snaps)
+        ).rowcount
+        return IngestCounts(items_new, snapshots_new)
 
     def _count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

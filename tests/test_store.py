@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from topicscout.store import Store
+from topicscout.types import Item
+
+T0 = datetime(2026, 2, 1, 1, 0, tzinfo=UTC)
+
+
+def _item(title: str, at: datetime, rank: int = 1, platform: str = "weibo") -> Item:
+    return Item(platform=platform, title=title, seen_at=at, rank=rank, heat=100)
+
+
+def test_adding_the_same_observations_twice_adds_nothing(store: Store) -> None:
+    batch = [_item("马年春晚", T0), _item("马年春晚", T0 + timedelta(hours=1), rank=2)]
+    first = store.add_items(batch)
+    again = store.add_items(batch)
+    assert (first.items_new, first.snapshots_new) == (1, 2)
+    assert (again.items_new, again.snapshots_new) == (0, 0)
+
+
+def test_identity_is_platform_plus_normalised_title_not_the_title_alone(store: Store) -> None:
+    counts = store.add_items([_item("#马年春晚#", T0), _item("马年春晚", T0, platform="baidu"),
+                              _item("马年春晚", T0 + timedelta(minutes=5))])
+    assert counts.items_new == 2  # weibo "#…#" and plain fold together; baidu is its own item
+
+
+def test_observations_are_bounded_by_time_on_both_sides(store: Store) -> None:
+    store.add_items([_item(f"t{n}", T0 + timedelta(hours=n)) for n in range(5)])
+    seen = store.observations(T0 + timedelta(hours=1), T0 + timedelta(hours=3))
+    assert [i.title for i in seen] == ["t2", "t3"]
+    assert all(i.seen_at.tzinfo is not None for i in seen)
+
+
+def test_first_and_last_seen_widen_whatever_the_import_order(store: Store) -> None:
+    store.add_items([_item("x", T0 + timedelta(hours=5))])
+    store.add_items([_item("x", T0)])
+    row = next(store.iter_rows("SELECT first_seen, last_seen FROM items"))
+    assert row == {"first_seen": int(T0.timestamp()),
+                   "last_seen": int((T0 + timedelta(hours=5)).timestamp())}
+
+
+def test_migrations_are_recorded_and_reopening_applies_nothing_new(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    Store.open(path).close()
+    reopened = Store.open(path)
+    names = [r["name"] for r in reopened.iter_rows("SELECT name FROM _sqlite_migrations")]
+    assert names[0] == "m001_initial" and len(names) == len(set(names))
+    assert reopened.integrity_ok()
+    reopened.close()
+
+
+def test_a_vote_can_be_changed_and_withdrawn_but_never_doubled(store: Store) -> None:
+    _, (idea,) = store.save_digest(T0, [_idea_row()])
+    assert store.set_vote(idea, 7, "ann", "up", T0) == "up"
+    assert store.set_vote(idea, 7, "ann", "star", T0) == "star"
+    assert store.tallies(idea) == {"up": 0, "down": 0, "star": 1}
+    assert store.set_vote(idea, 7, "ann", "star", T0) is None  # same button again: withdrawn
+    assert store.tallies(idea) == {"up": 0, "down": 0, "star": 0}
+
+
+def _idea_row() -> dict[str, object]:
+    return {"story_key": "k", "title": "t", "why": "w", "score": 1.0, "relevance": 0.0,
+            "safety": "ok", "angle": "breakout", "platforms": "[]", "terms": "[]",
+            "matched": "[]", "first_seen": int(T0.timestamp()), "items": "[]"}
