@@ -19,7 +19,7 @@ DESIGN_COMMANDS = {"init", "crawl", "sources", "import", "trends", "digest", "re
 
 def test_every_design_command_exists() -> None:
     assert isinstance(main, click.Group)
-    assert DESIGN_COMMANDS <= set(main.commands)
+    assert set(main.commands) >= DESIGN_COMMANDS
 
 
 @pytest.mark.parametrize("name", sorted(DESIGN_COMMANDS))
@@ -53,9 +53,9 @@ def test_replay_json_emits_one_digest_per_step_in_the_design_shape(tmp_path: Pat
     for digest in digests:
         assert 5 <= len(digest["ideas"]) <= 12
         for idea in digest["ideas"]:
-            assert IDEA_KEYS <= set(idea)
+            assert set(idea) >= IDEA_KEYS
             assert idea["title"] in titles  # real stories from the data, not invented text
-            assert all(ITEM_KEYS <= set(item) for item in idea["items"])
+            assert all(set(item) >= ITEM_KEYS for item in idea["items"])
             assert all(item["seen_at"] <= digest["as_of"] for item in idea["items"])
 
 

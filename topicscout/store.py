@@ -349,7 +349,8 @@ class Store:
 
     def keyword_changes(self) -> tuple[list[str], list[str]]:
         """(added, removed) keywords from the chat, to apply on top of the config's list."""
-        added, removed = [], []
+        added: list[str] = []
+        removed: list[str] = []
         for word, gone in self.db.execute("SELECT word, removed FROM keywords ORDER BY added_at"):
             (removed if gone else added).append(word)
         return added, removed
