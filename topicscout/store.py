@@ -184,14 +184,16 @@ class Store:
     def _add_items(self, batch: Sequence[Item]) -> IngestCounts:
         # One row per item first: a batch holds the same item many times (one per fetch).
         merged: dict[str, tuple[Item, int, int]] = {}
+        snapshots = []
         for it in batch:
-            seen = to_epoch(it.seen_at)
-            old = merged.get(it.id)
+            iid, seen = it.id, to_epoch(it.seen_at)
+            snapshots.append((iid, seen, it.rank, it.heat, int(it.pinned)))
+            old = merged.get(iid)
             if old is None:
-                merged[it.id] = (it, seen, seen)
+                merged[iid] = (it, seen, seen)
             else:
                 latest = it if seen >= old[2] else old[0]
-                merged[it.id] = (latest, min(old[1], seen), max(old[2], seen))
+                merged[iid] = (latest, min(old[1], seen), max(old[2], seen))
         conn = self.db.conn
         rows = [(i, it.platform, it.title, it.url, it.guid,
                  to_epoch(it.published_at) if it.published_at else None, first, last)
@@ -212,9 +214,7 @@ class Store:
              for r in rows])
         snapshots_new = conn.executemany(
             "INSERT OR IGNORE INTO snapshots (item_id, seen_at, rank, heat, pinned)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(it.id, to_epoch(it.seen_at), it.rank, it.heat, int(it.pinned)) for it in batch],
-        ).rowcount
+            " VALUES (?, ?, ?, ?, ?)", snapshots).rowcount
         return IngestCounts(items_new, snapshots_new)
 
     def _count(self, table: str) -> int:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
@@ -53,6 +54,7 @@ def normalize_url(url: str) -> str:
                        urlencode(query), ""))
 
 
+@lru_cache(maxsize=1 << 16)  # a hot-list title is seen dozens of times a day: hash it once
 def item_id(platform: str, title: str, guid: str | None = None) -> str:
     """Stable id: platform + feed guid when there is one, else platform + normalised title.
 
