@@ -1,0 +1,1 @@
+"""Telegram adapter: digest messages, vote buttons and commands over topicscout.service."""
