@@ -70,9 +70,11 @@ async def start_bot(application: Application, *,  # type: ignore[type-arg]
     """
     try:
         await application.initialize()
-    except Exception:
+    except TelegramError as e:
+        await application.shutdown()
         await application.bot.shutdown()
-        raise
+        # `from None`: PTB's own message can quote the token (InvalidToken).
+        raise DeliveryError(f"cannot start the bot: {redact(str(e))}") from None
     await application.bot.set_my_commands(bot_commands())
     await application.start()
     assert application.updater is not None
@@ -121,7 +123,7 @@ async def send_to_chats(app: service.App, token: str, chat_ids: Sequence[int],
         await tg_bot.initialize()
     except TelegramError as e:
         await tg_bot.shutdown()
-        raise DeliveryError(f"cannot reach the Bot API: {redact(str(e))}") from e
+        raise DeliveryError(f"cannot reach the Bot API: {redact(str(e))}") from None
     try:
         return await broadcast_digest(tg_bot, app, chat_ids, digest)
     finally:

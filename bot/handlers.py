@@ -111,7 +111,7 @@ async def send_digest(tg_bot: Bot, app: service.App, chat_id: int,
                                                 link_preview_options=NO_PREVIEW,
                                                 reply_markup=markup)
         except TelegramError as e:
-            raise DeliveryError(f"chat {chat_id}: {redact(str(e))}") from e
+            raise DeliveryError(f"chat {chat_id}: {redact(str(e))}") from None
         sent.append(message.message_id)
     return sent
 

@@ -7,13 +7,14 @@ service and hand them in, so every message can be checked in a test by reading i
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from topicscout.views import IdeaView, SearchHit, ShortlistEntry, Tally
+from topicscout.views import IdeaView, Link, SearchHit, ShortlistEntry, Tally
 
 MAX_MESSAGE = 4096  # Telegram's limit per message (we count UTF-16 units of the HTML: stricter)
 MAX_IDEAS_PER_MESSAGE = 10  # 3 buttons each; keeps a keyboard far below Telegram's button cap
@@ -22,6 +23,7 @@ MAX_WHY = 400
 ANGLE_LABEL = {"brand": "🎯 品牌相关", "breakout": "🔥 借势", "watch": "⚠️ 谨慎 watch"}
 VOTE_CODE = {"up": "u", "down": "d", "star": "s"}  # callback data: v:<idea id>:<code>
 VOTE_OF_CODE = {code: value for value, code in VOTE_CODE.items()}
+_VOTE_DATA = re.compile(r"v:([0-9]{1,19}):([uds])")  # 19 digits: SQLite's largest rowid
 VOTE_EMOJI = {"up": "👍", "down": "👎", "star": "⭐"}
 
 
@@ -67,15 +69,26 @@ def render_idea(view: IdeaView, tz: tzinfo) -> str:
              f"↗ {esc(cut(view.why, MAX_WHY))}",
              f"📍 {esc(' · '.join(view.platforms))} · first seen "
              f"{view.first_seen.astimezone(tz):%m-%d %H:%M}"]
-    if view.matched:
-        lines.append(f"🔑 {esc(', '.join(view.matched[:6]))}")
+    words = esc(", ".join(view.matched[:6]))
     if view.risky:
-        lines.append("⚠️ <i>brand safety: watch only, do not ride this story</i>")
+        lines.append("⚠️ <i>brand safety: watch only, do not ride this story</i>"
+                     + (f" ({words})" if words else ""))
+    elif words:
+        lines.append(f"🔑 {words}")
     if view.links:
-        links = " · ".join(f'<a href="{esc(link.url)}">{esc(link.platform)}</a>'
-                           for link in view.links)
-        lines.append(f"🔗 {links}")
+        lines.append(f"🔗 {render_links(view.links)}")
     return "\n".join(lines)
+
+
+def render_links(links: Sequence[Link]) -> str:
+    """``<a>`` tags labelled by platform; a repeated platform gets a number (weibo 2)."""
+    seen: dict[str, int] = {}
+    tags = []
+    for link in links:
+        n = seen[link.platform] = seen.get(link.platform, 0) + 1
+        label = link.platform if n == 1 else f"{link.platform} {n}"
+        tags.append(f'<a href="{esc(link.url)}">{esc(label)}</a>')
+    return " · ".join(tags)
 
 
 def split_blocks(head: str, blocks: Sequence[tuple[str, int | None]],
@@ -112,12 +125,10 @@ def vote_data(idea_id: int, value: str) -> str:
 
 def parse_vote_data(data: str | None) -> tuple[int, str] | None:
     """``v:<idea id>:<u|d|s>`` -> (idea id, vote); None for anything else."""
-    parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != "v" or parts[2] not in VOTE_OF_CODE:
+    match = _VOTE_DATA.fullmatch(data or "")
+    if match is None:
         return None
-    if not parts[1].isdigit() or len(parts[1]) > 18:
-        return None
-    return int(parts[1]), VOTE_OF_CODE[parts[2]]
+    return int(match.group(1)), VOTE_OF_CODE[match.group(2)]
 
 
 def vote_keyboard(state: Sequence[tuple[int, int, Tally]]) -> InlineKeyboardMarkup | None:
@@ -195,7 +206,7 @@ def render_top(entries: Sequence[ShortlistEntry], title: str, *, detailed: bool,
                 f"👍 {t.up} 👎 {t.down} ⭐ {t.star}")
         if detailed:
             view = entry.view
-            links = " · ".join(f'<a href="{esc(k.url)}">{esc(k.platform)}</a>' for k in view.links)
+            links = render_links(view.links)
             line += (f"\n↗ {esc(cut(view.why, MAX_WHY))}\n📍 {esc(' · '.join(view.platforms))}"
                      f" · first seen {view.first_seen.astimezone(tz):%m-%d %H:%M}"
                      + (f"\n🔗 {links}" if links else ""))

@@ -57,7 +57,8 @@ def md_cell(text: str) -> str:
 
 
 def _md_link(platform: str, url: str) -> str:
-    safe = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    safe = (url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+            .replace("|", "%7C"))
     return f"[{md_cell(platform)}]({safe})"
 
 

@@ -9,6 +9,7 @@ keeps the messages it "sent" with their current keyboards, and can refuse one ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -215,10 +216,9 @@ class FakeTelegram:
         http.send_header("Content-Type", "application/json")
         http.send_header("Content-Length", str(len(data)))
         http.end_headers()
-        try:
+        # A client may give up on a long poll while shutting down.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             http.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up on a long poll while shutting down
 
     def _dispatch(self, r: Request) -> tuple[int, dict[str, Any]]:
         simple = {"getMe": BOT_USER, "setMyCommands": True, "deleteWebhook": True,
