@@ -7,9 +7,10 @@ service and sends what bot.render made. Failures reach the one error handler at 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -53,7 +54,7 @@ class BotState:
         return user_id is not None and user_id in self.admins
 
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:

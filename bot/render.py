@@ -96,7 +96,8 @@ def split_blocks(head: str, blocks: Sequence[tuple[str, int | None]],
                  per_message: int = MAX_IDEAS_PER_MESSAGE) -> list[Chunk]:
     """Pack blocks into messages of at most ``limit`` units, only ever between blocks."""
     chunks: list[Chunk] = []
-    text, ids, count = head, [], 0
+    text, count = head, 0
+    ids: list[int] = []
     for block, idea_id in blocks:
         candidate = f"{text}\n\n{block}" if text else block
         if text and (telegram_length(candidate) > limit or count >= per_message):
