@@ -16,6 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot import handlers
 from bot.redact import protect, redact
+from bot.worker import Worker
 from topicscout import service
 from topicscout.config import TelegramConfig
 from topicscout.errors import DeliveryError
@@ -23,6 +24,7 @@ from topicscout.types import utc_now
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CONCURRENT_UPDATES = 16  # handlers in flight at once; slow ones wait on the worker thread
 
 
 def file_url(base_url: str) -> str:
@@ -46,10 +48,11 @@ def build_application(app: service.App, token: str, *,
     builder = ApplicationBuilder().token(token)
     if tg.base_url:
         builder = builder.base_url(tg.base_url).base_file_url(file_url(tg.base_url))
-    application = builder.build()
+    # Updates are handled concurrently so a vote is answered while a /digest is computed.
+    application = builder.concurrent_updates(CONCURRENT_UPDATES).build()
     application.bot_data["topicscout"] = handlers.BotState(
         app=app, clock=clock, chats=frozenset(tg.chats), admins=frozenset(tg.admins),
-        members=frozenset(tg.members))
+        members=frozenset(tg.members), worker=Worker(app))
     for command in handlers.COMMANDS:
         application.add_handler(CommandHandler(command.name, command.handler))
     application.add_handler(CallbackQueryHandler(handlers.on_vote, pattern=r"^v:"))
@@ -83,11 +86,15 @@ async def start_bot(application: Application, *,  # type: ignore[type-arg]
 
 
 async def stop_bot(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop polling, let running handlers finish, close connections and the worker."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
     await application.shutdown()
+    state = application.bot_data.get("topicscout")
+    if isinstance(state, handlers.BotState):
+        state.worker.close()
 
 
 send_digest = handlers.send_digest

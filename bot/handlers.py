@@ -6,9 +6,10 @@ service and sends what bot.render made. Failures reach the one error handler at 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -19,9 +20,11 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.redact import redact
+from bot.worker import Worker
 from topicscout import export, service
 from topicscout.errors import DeliveryError, InputError
 from topicscout.timeutil import parse_duration
+from topicscout.views import ShortlistEntry
 
 logger = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -39,6 +42,9 @@ class BotState:
     chats: frozenset[int]
     admins: frozenset[int]
     members: frozenset[int]  # empty: anyone in an allowed chat
+    worker: Worker  # slow work (analysis, search, export) runs there, not on the event loop
+    # One lock per message: concurrent taps must not let an older keyboard overwrite a newer.
+    edit_locks: dict[tuple[int, int], asyncio.Lock] = field(default_factory=dict)
 
     @property
     def tz(self) -> tzinfo:
@@ -139,20 +145,28 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await say(context, update.effective_chat.id, "\n".join(lines))  # type: ignore[union-attr]
 
 
+def _digest_now(app: service.App, now: datetime) -> service.Digest:
+    return service.make_digest(app, service.latest_moment(app, now), kind="adhoc")
+
+
+def _trends_now(app: service.App, now: datetime) -> tuple[datetime, list[tuple[str, str,
+                                                                               tuple[str, ...]]]]:
+    moment = service.latest_moment(app, now)
+    analysis = service.analyze_at(app, moment, limit=10)
+    return moment, [(t.title, t.why, t.platforms) for t in analysis.topics[:10]]
+
+
 @guarded
 async def cmd_digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = state_of(context)
-    moment = service.latest_moment(s.app, s.clock())
-    digest = service.make_digest(s.app, moment, kind="adhoc")
+    digest = await s.worker.run(_digest_now, s.clock())
     await send_digest(context.bot, s.app, update.effective_chat.id, digest)  # type: ignore[union-attr]
 
 
 @guarded
 async def cmd_trends(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = state_of(context)
-    moment = service.latest_moment(s.app, s.clock())
-    analysis = service.analyze_at(s.app, moment, limit=10)
-    rows = [(t.title, t.why, t.platforms) for t in analysis.topics[:10]]
+    moment, rows = await s.worker.run(_trends_now, s.clock())
     await say(context, update.effective_chat.id,  # type: ignore[union-attr]
               render.render_trends(rows, moment, s.tz))
 
@@ -163,7 +177,7 @@ async def cmd_search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     words = " ".join(context.args or []).strip()
     if not words or len(words) > 100:
         raise UsageError("/search <words>, e.g. /search 春晚")
-    hits = service.search_stories(s.app, words, s.clock())
+    hits = await s.worker.run(service.search_stories, words, s.clock())
     await say(context, update.effective_chat.id,  # type: ignore[union-attr]
               render.render_search(words, hits, s.tz))
 
@@ -181,14 +195,19 @@ def parse_span(args: Sequence[str], usage: str) -> tuple[timedelta, list[str]]:
     return DEFAULT_SPAN, rest
 
 
+def _shortlist(app: service.App, now: datetime,
+               span: timedelta) -> tuple[datetime, list[ShortlistEntry]]:
+    since = service.default_since(app, now, span)
+    return since, service.shortlist(app, since)
+
+
 async def _ranked(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
                   detailed: bool, usage: str) -> None:
     s = state_of(context)
     span, rest = parse_span(context.args or [], usage)
     if rest:
         raise UsageError(usage)
-    since = service.default_since(s.app, s.clock(), span)
-    entries = service.shortlist(s.app, since)
+    since, entries = await s.worker.run(_shortlist, s.clock(), span)
     what = "Shortlist" if detailed else "Top ideas"
     title = f"{what} since {since.astimezone(s.tz):%Y-%m-%d}"
     for text in render.render_top(entries[: 30 if detailed else 10], title, detailed=detailed,
@@ -214,8 +233,7 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if len(rest) > 1 or (rest and rest[0].lower() not in export.FORMATS):
         raise UsageError(usage)
     fmt = rest[0].lower() if rest else "csv"
-    since = service.default_since(s.app, s.clock(), span)
-    entries = service.shortlist(s.app, since)
+    since, entries = await s.worker.run(_shortlist, s.clock(), span)
     title = f"{s.app.brand().name} shortlist since {since.astimezone(s.tz):%Y-%m-%d}"
     data = export.render(entries, fmt, s.tz, title)
     name = f"shortlist-{since.astimezone(s.tz):%Y%m%d}.{fmt}"
@@ -305,14 +323,15 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer("This idea is no longer in the database.")
         return
     await query.answer(render.vote_toast(result.held, value))
-    markup = getattr(message, "reply_markup", None)
-    ids = render.keyboard_ids(markup) or [idea_id]
-    try:
-        await query.edit_message_reply_markup(
-            render.vote_keyboard(service.keyboard_state(s.app, ids)))
-    except BadRequest as e:
-        if "not modified" not in str(e).lower():  # two quick taps can give the same counts
-            raise
+    ids = render.keyboard_ids(getattr(message, "reply_markup", None)) or [idea_id]
+    key = (chat_id or 0, getattr(message, "message_id", 0))
+    async with s.edit_locks.setdefault(key, asyncio.Lock()):
+        try:  # counts read inside the lock: the last edit sent is the newest state
+            await query.edit_message_reply_markup(
+                render.vote_keyboard(service.keyboard_state(s.app, ids)))
+        except BadRequest as e:
+            if "not modified" not in str(e).lower():  # quick taps can give the same counts
+                raise
 
 
 # -- errors ------------------------------------------------------------------------------

@@ -10,7 +10,14 @@ from datetime import UTC
 import pytest
 from click.testing import CliRunner
 
-from bot.app import broadcast_digest, build_application, make_bot, start_bot, stop_bot
+from bot.app import (
+    broadcast_digest,
+    build_application,
+    make_bot,
+    send_digest,
+    start_bot,
+    stop_bot,
+)
 from tests.bot.conftest import ANA, DAY, LEAD, STRANGER, TEAM_CHAT
 from tests.fakes.telegram_api import FakeTelegram
 from topicscout import service
@@ -131,12 +138,39 @@ def test_a_failing_handler_is_logged_with_context_and_answered(
         corpus_app: service.App, fake_telegram: FakeTelegram,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR, logger="bot.handlers")
+    tg = fake_telegram
+    digest = service.make_digest(corpus_app, DAY, kind="daily")
+    data = f"v:{digest.idea_ids[0]}:u"
 
     async def body() -> None:
+        async with make_bot(corpus_app, tg.token) as tg_bot:
+            sent = await send_digest(tg_bot, corpus_app, TEAM_CHAT, digest)
         corpus_app.store.close()  # the database goes away under the running bot
-        assert "Sorry, that failed" in await reply(fake_telegram, ANA, "/top")
+        update_id = tg.tap(TEAM_CHAT, sent[0], ANA, data)
+        answer = await tg.wait_answered(tg.update(update_id)["callback_query"]["id"])
+        assert "Sorry, that failed" in str(answer.params.get("text"))
 
-    run_bot(corpus_app, fake_telegram, body)
+    run_bot(corpus_app, tg, body)
     failure = next(r for r in caplog.records if r.name == "bot.handlers")
-    assert f"chat {TEAM_CHAT} user {ANA} text '/top'" in failure.getMessage()
+    assert f"chat {TEAM_CHAT} user {ANA} button '{data}'" in failure.getMessage()
     assert failure.exc_text and "closed database" in failure.exc_text
+
+
+def test_votes_are_answered_while_a_digest_is_being_computed(
+        corpus_app: service.App, fake_telegram: FakeTelegram) -> None:
+    tg = fake_telegram
+    digest = service.make_digest(corpus_app, DAY, kind="daily")
+
+    async def body() -> None:
+        async with make_bot(corpus_app, tg.token) as tg_bot:
+            sent = await send_digest(tg_bot, corpus_app, TEAM_CHAT, digest)
+        before = len(tg.calls("sendMessage"))
+        tg.command(TEAM_CHAT, LEAD, "/digest")  # seconds of analysis, on the worker thread
+        update_id = tg.tap(TEAM_CHAT, sent[0], ANA, f"v:{digest.idea_ids[0]}:u")
+        answer = await tg.wait_answered(tg.update(update_id)["callback_query"]["id"])
+        await tg.wait_for(lambda _: len(tg.calls("sendMessage")) > before, timeout=30)
+        first_digest_message = tg.calls("sendMessage")[before]
+        assert answer.at < first_digest_message.at
+        assert answer.params["text"] == "👍 counted"
+
+    run_bot(corpus_app, tg, body)
