@@ -73,7 +73,8 @@ def _ids(update: Update) -> tuple[int | None, int | None]:
 
 
 async def say(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
-    await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+    """Send HTML text, cut between lines if it would pass Telegram's limit."""
+    await context.bot.send_message(chat_id, render.fit(text), parse_mode=ParseMode.HTML,
                                    link_preview_options=NO_PREVIEW)
 
 

@@ -176,7 +176,7 @@ def render_trends(rows: Sequence[tuple[str, str, Sequence[str]]], as_of: datetim
     lines = [f"{n}. <b>{esc(cut(title, 80))}</b> · {esc(cut(why, 120))} "
              f"<i>({esc(', '.join(platforms))})</i>"
              for n, (title, why, platforms) in enumerate(rows, start=1)]
-    return _fit("\n".join([head, *lines]))
+    return fit("\n".join([head, *lines]))
 
 
 def render_search(words: str, hits: Sequence[SearchHit], tz: tzinfo) -> str:
@@ -191,7 +191,7 @@ def render_search(words: str, hits: Sequence[SearchHit], tz: tzinfo) -> str:
         rank = f" #{hit.best_rank}" if hit.best_rank else ""
         lines.append(f"• {title} · {esc(', '.join(hit.platforms))}{rank} · "
                      f"{hit.last_seen.astimezone(tz):%m-%d %H:%M}")
-    return _fit("\n".join([head, *lines]))
+    return fit("\n".join([head, *lines]))
 
 
 def render_top(entries: Sequence[ShortlistEntry], title: str, *, detailed: bool,
@@ -215,7 +215,7 @@ def render_top(entries: Sequence[ShortlistEntry], title: str, *, detailed: bool,
     return [c.text for c in split_blocks(head, blocks, per_message=50)]
 
 
-def _fit(text: str) -> str:
+def fit(text: str) -> str:
     """Cut a line-based message between lines so it stays under the limit."""
     lines = text.split("\n")
     while telegram_length("\n".join(lines)) > MAX_MESSAGE and len(lines) > 1:
@@ -240,4 +240,4 @@ def render_sources(rows: Sequence[object], tz: tzinfo) -> str:
         if failures:
             line += f" · {failures} failures · {esc(cut(str(error or ''), 120))}"
         lines.append(line)
-    return _fit("\n".join(lines))
+    return fit("\n".join(lines))

@@ -446,6 +446,16 @@ class Store:
         return {int(i): int(p) for i, p in self.db.execute(
             f"SELECT id, position FROM ideas WHERE id IN ({marks})", list(idea_ids))}
 
+    def prune_search_index(self) -> int:
+        """Drop index rows of deleted items; call after retention deletes items.
+
+        Index rows are keyed by the item's rowid, which SQLite may hand out again.
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM items_fts WHERE rowid NOT IN (SELECT rowid FROM items)")
+        return int(cursor.rowcount)
+
     def newest_digest_as_of(self) -> datetime | None:
         row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
         return from_epoch(row[0]) if row else None

@@ -75,3 +75,14 @@ def test_search_merges_one_headline_across_platforms(corpus_app: service.App) ->
     assert hits, "the corpus day has 大寒 on several lists"
     assert all("大寒" in h.title for h in hits)
     assert len({h.title for h in hits}) == len(hits)
+
+
+def test_pruning_drops_index_rows_of_deleted_items(store: Store) -> None:
+    store.add_items([item("春晚彩排"), item("春运开始")])
+    with store.db.atomic():  # what retention does to old items
+        store.db.execute("DELETE FROM snapshots WHERE item_id IN"
+                         " (SELECT id FROM items WHERE title = '春晚彩排')")
+        store.db.execute("DELETE FROM items WHERE title = '春晚彩排'")
+    assert store.prune_search_index() == 1
+    store.add_items([item("春晚官宣")])  # may reuse the deleted rowid: must be indexed
+    assert titles(store, "春晚") == ["春晚官宣"]
