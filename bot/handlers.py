@@ -283,6 +283,10 @@ async def _subscription(update: Update, context: ContextTypes.DEFAULT_TYPE, on: 
     s = state_of(context)
     chat = update.effective_chat
     assert chat is not None
+    if chat.id not in s.chats:  # an admin's private chat: the digest goes to listed chats only
+        await say(context, chat.id, "Only the chats listed in [telegram] chats get the daily "
+                  f"digest; this one (id {chat.id}) is not.")
+        return
     service.set_subscription(s.app, chat.id, on, s.clock(), chat.title)
     await say(context, chat.id, "This chat now gets the daily digest." if on
               else "This chat no longer gets the daily digest (/subscribe to undo).")

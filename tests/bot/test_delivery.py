@@ -128,6 +128,8 @@ def test_commands_answer_in_the_team_chat(corpus_app: service.App,
         assert "only works for its team" in await reply(tg, STRANGER, "/help")
         # an admin may use the bot from a private chat
         assert "/export" in await reply(tg, LEAD, "/help", chat=LEAD)
+        assert "is not" in await reply(tg, LEAD, "/subscribe", chat=LEAD)
+        assert service.subscribed_chats(corpus_app) == [TEAM_CHAT]
 
     run_bot(corpus_app, tg, body)
     digest_message = next(r for r in tg.calls("sendMessage") if "选题 digest" in r.params["text"])
