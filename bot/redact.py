@@ -56,3 +56,8 @@ def protect(secret: str) -> None:
 
 def forget(secret: str) -> None:
     _secrets.discard(secret)
+
+
+def forget_all() -> None:
+    """Stop redacting (tests: one test's token must not alter another's log records)."""
+    _secrets.clear()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import redact
 from tests.conftest import DATA
 from tests.fakes.telegram_api import FakeTelegram
 from topicscout import service
@@ -38,6 +39,7 @@ def write_config(tmp_path: Path, base_url: str, **telegram: object) -> Path:
 def fake_telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram() as server:
         yield server
+    redact.forget_all()  # log records of other areas' tests stay untouched
 
 
 @pytest.fixture
