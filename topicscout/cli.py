@@ -26,6 +26,7 @@ from topicscout.config import Config, load_config
 from topicscout.errors import ConfigError, InputError, TopicscoutError
 from topicscout.store import Store
 from topicscout.timeutil import parse_clock, parse_duration, parse_moment
+from topicscout.types import utc_now
 
 DEFAULT_CONFIG = "config.toml"
 console = Console(soft_wrap=True)
@@ -179,17 +180,51 @@ def trends(as_of: str | None, window: str, limit: int, as_json: bool,
 def digest(as_of: str | None, as_json: bool, send: bool,
            config_path: Path | None, db_path: Path | None) -> None:
     """The digest as of a moment: print it, or send it to the configured chats."""
-    if send:
-        raise InputError("digest --send: sending needs the bot, which is not available yet")
     app = open_app(config_path, db_path)
+    token, chats = _send_target(app) if send else (None, [])
     result = service.make_digest(app, _as_of(app, as_of))
     tz = app.config.digest.tz
+    if token is not None:
+        _send(app, token, chats, result)
+        app.close()
+        return
     if as_json:
         click.echo(next(service.iter_lines([service.digest_to_json(result, tz)])))
     else:
         from topicscout.terminal import render_digest
         render_digest(console, result, tz)
     app.close()
+
+
+def _send_target(app: service.App) -> tuple[str, list[int]]:
+    """The token and the chats for --send, or a clear error saying what is missing."""
+    tg = app.config.telegram
+    if tg is None:
+        raise InputError("digest --send: the config has no [telegram] section")
+    token = tg.token()
+    if token is None:
+        raise InputError(f"digest --send: the environment variable {tg.token_env} "
+                         "(the bot token) is not set")
+    chats = service.subscribed_chats(app)
+    if not chats:
+        raise InputError("digest --send: no chat to send to ([telegram] chats is empty, "
+                         "or every chat said /unsubscribe)")
+    return token, chats
+
+
+def _send(app: service.App, token: str, chats: list[int], result: service.Digest) -> None:
+    import asyncio
+
+    from bot.app import send_to_chats
+
+    outcome = asyncio.run(send_to_chats(app, token, chats, result))
+    for chat_id, sent in outcome.items():
+        if isinstance(sent, list):
+            console.print(f"chat {chat_id}: sent in {len(sent)} message(s)")
+        else:
+            err_console.print(f"[red]chat {chat_id}: not sent[/]: {sent}", highlight=False)
+    if not any(isinstance(sent, list) for sent in outcome.values()):
+        _fail("the digest reached no chat", 1)
 
 
 def _replay_steps(config: Config, start: str, end: str, every: str,
@@ -285,10 +320,37 @@ main.command("sources", help="Health table: last success, last error, items, fai
     common_options(_not_yet("sources", "the sources issue")))
 main.command("run", help="The service: scheduler (crawl, analyse, daily digest) + bot.")(
     common_options(_not_yet("run", "the service issue")))
-main.command("export", help="The shortlist: ideas with votes, evidence and links.")(
-    click.option("--since")(click.option("--format", "fmt", type=click.Choice(["csv", "md"]))(
-        click.option("--output", type=click.Path(path_type=Path))(
-            common_options(_not_yet("export", "the bot issue"))))))
+
+
+@main.command("export")
+@click.option("--since", help="ISO 8601; default: 7 days before now (or the newest digest).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "md"]), default="csv",
+              show_default=True, help="csv (UTF-8 with BOM, for Excel) or md (Markdown).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write; default: standard output.")
+@common_options
+def export_(since: str | None, fmt: str, output: Path | None, config_path: Path | None,
+            db_path: Path | None) -> None:
+    """The shortlist: voted ideas ranked by 👍 − 👎 (⭐ breaks ties), with evidence and links."""
+    from topicscout import export
+
+    app = open_app(config_path, db_path)
+    start = (parse_moment(since, what="--since") if since
+             else service.default_since(app, utc_now()))
+    entries = service.shortlist(app, start)
+    tz = app.config.digest.tz
+    title = f"{app.brand().name} shortlist since {start.astimezone(tz):%Y-%m-%d %H:%M}"
+    data = export.render(entries, fmt, tz, title)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            output.write_bytes(data)
+        except OSError as e:
+            raise InputError(f"--output {output}: cannot write: {e.strerror or e}") from e
+        err_console.print(f"wrote {len(entries)} idea(s) to {output}")
+    app.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

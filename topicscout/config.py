@@ -46,6 +46,7 @@ class TelegramConfig:
     chats: tuple[int, ...] = ()  # chats allowed to use the bot (and subscribed by default)
     admins: tuple[int, ...] = ()  # user ids allowed to change keywords and sources
     base_url: str | None = None  # another Bot API server, e.g. a self-hosted one
+    members: tuple[int, ...] = ()  # if set, only these users (and admins) may use/vote in chats
 
     def token(self) -> str | None:
         """The token from the environment; None when unset, which means "run without a bot"."""
@@ -203,6 +204,7 @@ def _telegram(raw: Mapping[str, Any], p: _Problems) -> TelegramConfig:
         token_env=_typed(raw, "token_env", "telegram", str, TelegramConfig.token_env, p),
         chats=_int_list(raw, "chats", "telegram", p),
         admins=_int_list(raw, "admins", "telegram", p),
+        members=_int_list(raw, "members", "telegram", p),
         base_url=base_url,
     )
 

@@ -25,3 +25,7 @@ class StorageError(TopicscoutError):
 
 class InputError(TopicscoutError):
     """A user-supplied value (file, timestamp, argument) is unusable."""
+
+
+class DeliveryError(TopicscoutError):
+    """A message could not be delivered to a chat; the message names the chat, never the token."""

@@ -15,9 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from topicscout.config import Config
+from topicscout.errors import InputError
+from topicscout.fulltext import match_query
 from topicscout.snapshots import BadLine, item_to_record, read_snapshot_file
-from topicscout.store import Store, to_epoch
-from topicscout.types import Item, utc_now
+from topicscout.store import Store, from_epoch, to_epoch
+from topicscout.types import Item, normalize_for_identity, utc_now
+from topicscout.views import (
+    VOTE_VALUES,
+    IdeaView,
+    SearchHit,
+    ShortlistEntry,
+    Tally,
+    view_from_row,
+)
 from trends.analyze import analyze, lookback
 from trends.model import Analysis, Brand, Idea, Topic
 from trends.text import Tokenizer
@@ -222,3 +232,134 @@ def default_as_of(store: Store) -> datetime:
 def iter_lines(objects: Iterable[dict[str, Any]]) -> Iterator[str]:
     for obj in objects:
         yield json.dumps(obj, ensure_ascii=False)
+
+
+# -- bot (issue 5) ---------------------------------------------------------------------------
+
+SEARCH_DAYS = timedelta(days=7)  # /search looks at headlines seen this long before now
+
+
+def digest_views(digest: Digest) -> list[IdeaView]:
+    """The ideas of a fresh digest, through the same row shape the store gives back."""
+    views = []
+    for position, idea in enumerate(digest.ideas, start=1):
+        row = _decode_row(idea_to_row(idea))
+        row["position"] = position
+        row["id"] = digest.idea_ids[position - 1] if digest.idea_ids else None
+        views.append(view_from_row(row))
+    return views
+
+
+def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("platforms", "terms", "matched", "items"):
+        out[key] = json.loads(out[key])
+    out["first_seen"] = from_epoch(out["first_seen"])
+    return out
+
+
+def latest_moment(app: App, now: datetime) -> datetime:
+    """``now``, unless the database ends earlier (an imported archive): then its end."""
+    span = app.store.time_span()
+    return min(now, span[1]) if span else now
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    held: str | None  # the vote the user now holds on the idea; None: withdrawn
+    tally: Tally
+
+
+def cast_vote(app: App, idea_id: int, user_id: int, user_name: str | None, value: str,
+              at: datetime) -> VoteResult:
+    """One tap: the same button again withdraws, another button changes the vote."""
+    if value not in VOTE_VALUES:
+        raise InputError(f"unknown vote {value!r}")
+    if not app.store.idea_positions([idea_id]):
+        raise InputError(f"idea {idea_id} does not exist")
+    held = app.store.set_vote(idea_id, user_id, user_name, value, at)
+    return VoteResult(held, Tally.of(app.store.tallies(idea_id)))
+
+
+def keyboard_state(app: App, idea_ids: Sequence[int]) -> list[tuple[int, int, Tally]]:
+    """(idea id, position, tally) of ideas that still exist, in the order given."""
+    positions = app.store.idea_positions(idea_ids)
+    tallies = app.store.idea_tallies([i for i in idea_ids if i in positions])
+    return [(i, positions[i], Tally.of(tallies[i])) for i in idea_ids if i in positions]
+
+
+def shortlist(app: App, since: datetime) -> list[ShortlistEntry]:
+    """Voted stories of digests since ``since``, best first: 👍 − 👎, then ⭐, then 👍."""
+    rows, votes = app.store.shortlist_rows(since)
+    by_story: dict[str, dict[str, Any]] = {}
+    for row in rows:  # oldest digest first: the latest suggestion wins the display
+        by_story[row["story_key"]] = row
+    story_of = {row["id"]: row["story_key"] for row in rows}
+    latest: dict[str, dict[int, tuple[str, str]]] = {}
+    for vote in votes:  # in voting order: a later vote on any copy replaces an earlier one
+        key = story_of.get(vote["idea_id"])
+        if key is not None:
+            name = vote["user_name"] or str(vote["user_id"])
+            latest.setdefault(key, {}).pop(vote["user_id"], None)
+            latest[key][vote["user_id"]] = (name, vote["value"])
+    entries = []
+    for key, row in by_story.items():
+        voters = tuple(latest.get(key, {}).values())
+        counts = {v: sum(1 for _, held in voters if held == v) for v in VOTE_VALUES}
+        entries.append(ShortlistEntry(view_from_row(row), Tally.of(counts), voters))
+    entries.sort(key=lambda e: (-e.tally.net, -e.tally.star, -e.tally.up, e.view.first_seen))
+    return entries
+
+
+def default_since(app: App, now: datetime, span: timedelta = timedelta(days=7)) -> datetime:
+    """The start of "this week" for a shortlist: ``span`` before now or the newest digest."""
+    newest = app.store.newest_digest_as_of()
+    return (min(now, newest) if newest else now) - span
+
+
+def search_stories(app: App, words: str, now: datetime, *, limit: int = 10) -> list[SearchHit]:
+    """Headlines seen in the last SEARCH_DAYS (before the data's end) matching every word."""
+    match = match_query(words)
+    if match is None:
+        return []
+    since = latest_moment(app, now) - SEARCH_DAYS
+    hits: dict[str, SearchHit] = {}
+    for row in app.store.search_items(match, since, limit * 3):
+        key = normalize_for_identity(row["title"])
+        old = hits.get(key)
+        if old is None:
+            hits[key] = SearchHit(row["title"], (row["platform"],), row["url"],
+                                  row["best_rank"], row["last_seen"])
+        elif row["platform"] not in old.platforms:
+            ranks = [r for r in (old.best_rank, row["best_rank"]) if r]
+            hits[key] = SearchHit(old.title, (*old.platforms, row["platform"]),
+                                  old.url or row["url"], min(ranks) if ranks else None,
+                                  max(old.last_seen, row["last_seen"]))
+    return list(hits.values())[:limit]
+
+
+def subscribed_chats(app: App) -> list[int]:
+    """Configured chats that have not said /unsubscribe."""
+    if app.config.telegram is None:
+        return []
+    state = app.store.chat_subscriptions()
+    return [c for c in app.config.telegram.chats if state.get(c, True)]
+
+
+def set_subscription(app: App, chat_id: int, subscribed: bool, at: datetime,
+                     title: str | None = None) -> None:
+    app.store.set_subscribed(chat_id, subscribed, at, title)
+
+
+def is_subscribed(app: App, chat_id: int) -> bool:
+    return app.store.chat_subscriptions().get(chat_id, True)
+
+
+def change_keyword(app: App, word: str, present: bool, user_id: int | None,
+                   at: datetime) -> tuple[str, ...]:
+    """Add or remove a brand keyword (on top of the config's list); returns the keywords now."""
+    word = word.strip()
+    if not word or len(word) > 40:
+        raise InputError("a keyword is 1–40 characters")
+    app.store.set_keyword(word, present, user_id, at)
+    return app.brand().keywords

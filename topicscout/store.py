@@ -119,6 +119,36 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m030_bot_search(db: sqlite_utils.Database) -> None:
+    """Full-text index over item titles for /search (jieba tokens, default FTS5 tokenizer).
+
+    The row id of ``items_fts`` is the item's rowid; existing items are indexed here.
+    """
+    db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(tokens)")
+    _index_unindexed(db.conn)
+
+
+def _index_unindexed(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> int:
+    """Index items (all, or those with ``ids``) that are not in ``items_fts`` yet."""
+    from topicscout.fulltext import index_text  # jieba loads only when there is work
+
+    sql = ("SELECT rowid, title FROM items WHERE NOT EXISTS"
+           " (SELECT 1 FROM items_fts f WHERE f.rowid = items.rowid)")
+    if ids is None:
+        chunks: list[Sequence[str]] = [()]
+    else:
+        chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)]
+    added = 0
+    for chunk in chunks:
+        where = f" AND id IN ({', '.join('?' for _ in chunk)})" if chunk else ""
+        rows = conn.execute(sql + where, list(chunk)).fetchall()
+        conn.executemany("INSERT INTO items_fts (rowid, tokens) VALUES (?, ?)",
+                         [(rowid, index_text(title)) for rowid, title in rows])
+        added += len(rows)
+    return added
+
+
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
@@ -215,6 +245,8 @@ class Store:
         snapshots_new = conn.executemany(
             "INSERT OR IGNORE INTO snapshots (item_id, seen_at, rank, heat, pinned)"
             " VALUES (?, ?, ?, ?, ?)", snapshots).rowcount
+        if items_new:  # keep /search's index in step (bot, issue 5)
+            _index_unindexed(conn, list(merged))
         return IngestCounts(items_new, snapshots_new)
 
     def _count(self, table: str) -> int:
@@ -372,6 +404,70 @@ class Store:
         """Read-only escape hatch for reports and tests."""
         yield from self.db.query(sql, list(params))
 
+    # -- bot (issue 5) -------------------------------------------------------------------
+
+    def search_items(self, match: str, since: datetime, limit: int) -> list[dict[str, Any]]:
+        """Items seen since ``since`` whose title matches an FTS5 expression, best match first.
+
+        Each row has platform, title, url, first_seen, last_seen (datetimes) and best_rank.
+        """
+        rows = self.db.query(
+            """SELECT i.id, i.platform, i.title, i.url, i.first_seen, i.last_seen,
+                      (SELECT min(s.rank) FROM snapshots s WHERE s.item_id = i.id) AS best_rank
+               FROM items_fts f JOIN items i ON i.rowid = f.rowid
+               WHERE items_fts MATCH ? AND i.last_seen >= ?
+               ORDER BY f.rank, i.last_seen DESC LIMIT ?""",
+            [match, to_epoch(since), limit])
+        return [{**r, "first_seen": from_epoch(r["first_seen"]),
+                 "last_seen": from_epoch(r["last_seen"])} for r in rows]
+
+    def shortlist_rows(self, since: datetime) -> tuple[list[dict[str, Any]],
+                                                       list[dict[str, Any]]]:
+        """(ideas with at least one vote, their votes) for digests with as_of >= ``since``."""
+        ideas = self.db.query(
+            """SELECT i.*, d.as_of AS digest_as_of FROM ideas i JOIN digests d
+                 ON d.id = i.digest_id
+               WHERE d.as_of >= ? AND EXISTS (SELECT 1 FROM votes v WHERE v.idea_id = i.id)
+               ORDER BY d.as_of, i.position""", [to_epoch(since)])
+        votes = self.db.query(
+            """SELECT v.idea_id, v.user_id, v.user_name, v.value, v.voted_at FROM votes v
+               JOIN ideas i ON i.id = v.idea_id JOIN digests d ON d.id = i.digest_id
+               WHERE d.as_of >= ? ORDER BY v.voted_at, v.rowid""", [to_epoch(since)])
+        return [_decode_idea(r) for r in ideas], list(votes)
+
+    def idea_tallies(self, idea_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        """Vote counts of several ideas at once (every id present, zeros included)."""
+        out = {i: {"up": 0, "down": 0, "star": 0} for i in idea_ids}
+        if not out:
+            return out
+        marks = ", ".join("?" for _ in out)
+        for idea_id, value, n in self.db.execute(
+                f"SELECT idea_id, value, count(*) FROM votes WHERE idea_id IN ({marks})"
+                " GROUP BY idea_id, value", list(out)):
+            out[idea_id][value] = n
+        return out
+
+    def idea_positions(self, idea_ids: Sequence[int]) -> dict[int, int]:
+        """idea id -> its position in its digest, for ids that exist."""
+        if not idea_ids:
+            return {}
+        marks = ", ".join("?" for _ in idea_ids)
+        return {int(i): int(p) for i, p in self.db.execute(
+            f"SELECT id, position FROM ideas WHERE id IN ({marks})", list(idea_ids))}
+
+    def prune_search_index(self) -> int:
+        """Drop index rows of deleted items; call after retention deletes items.
+
+        Index rows are keyed by the item's rowid, which SQLite may hand out again.
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM items_fts WHERE rowid NOT IN (SELECT rowid FROM items)")
+        return int(cursor.rowcount)
+
+    def newest_digest_as_of(self) -> datetime | None:
+        row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
+        return from_epoch(row[0]) if row else None
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")
 
