@@ -68,8 +68,11 @@ class ReplayCrawler:
             return ReplayResult(name, (), error="HTTP 503 from the replay (failing on purpose)",
                                 status=503)
         times, items = self._platform(platform)
-        since = self._since(app, platform)
-        due = items[bisect.bisect_right(times, since):bisect.bisect_right(times, now)]
+        since, resumed = self._since(app, platform)
+        # After a restart, lines seen at the newest stored moment may be half stored (a kill
+        # between two batches): take them again; storing is idempotent.
+        first = (bisect.bisect_left if resumed else bisect.bisect_right)(times, since)
+        due = items[first:bisect.bisect_right(times, now)]
         log.info("replay crawl source=%s started: %d items", name, len(due))
         for start in range(0, len(due), self.batch):
             app.store.add_items(due[start:start + self.batch])
@@ -79,14 +82,15 @@ class ReplayCrawler:
         log.info("replay crawl source=%s finished", name)
         return ReplayResult(name, tuple(due))
 
-    def _since(self, app: Any, platform: str) -> datetime:
-        """Where the last fetch stopped; after a restart, the newest stored observation."""
-        if platform not in self._last:
-            row = next(app.store.iter_rows(
-                "SELECT max(s.seen_at) AS last FROM snapshots s JOIN items i ON i.id = s.item_id"
-                " WHERE i.platform = ?", [platform]))
-            self._last[platform] = datetime.fromtimestamp(row["last"] or 0, UTC)
-        return self._last[platform]
+    def _since(self, app: Any, platform: str) -> tuple[datetime, bool]:
+        """Where the last fetch stopped, and whether that was read back from the database
+        (the first fetch after a start: the newest stored observation)."""
+        if platform in self._last:
+            return self._last[platform], False
+        row = next(app.store.iter_rows(
+            "SELECT max(s.seen_at) AS last FROM snapshots s JOIN items i ON i.id = s.item_id"
+            " WHERE i.platform = ?", [platform]))
+        return datetime.fromtimestamp(row["last"] or 0, UTC), True
 
     def _platform(self, platform: str) -> tuple[list[datetime], list[Item]]:
         if platform not in self._lines:
