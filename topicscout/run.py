@@ -166,7 +166,8 @@ async def start_bot(app: service.App) -> tuple[Any, DigestSender, str]:
         await application.updater.start_polling(drop_pending_updates=False)
     except Exception as e:  # PTB raises several unrelated types here; one clean message
         await _stop_bot(application)
-        raise TopicscoutError(f"telegram: cannot start the bot: {e}") from e
+        reason = str(e).replace(token, "[token]")  # the CLI prints this outside the log
+        raise TopicscoutError(f"telegram: cannot start the bot: {reason}") from None
     return application, TelegramSender(application, app, send_digest), "on (long polling)"
 
 

@@ -10,10 +10,9 @@ Once the real crawler and the loopback source server are merged, the e2e can swa
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +38,26 @@ class ReplayResult:
     status: int | None = 200
 
 
+class _Stream:
+    """One platform's archive, read lazily in time order (the files are sorted by seen_at)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        bad: list[BadLine] = []
+        self._items: Iterator[Item] = (i for p in paths for i in read_snapshot_file(p, bad))
+        self._next: Item | None = next(self._items, None)
+
+    def skip_before(self, moment: datetime) -> None:
+        while self._next is not None and self._next.seen_at < moment:
+            self._next = next(self._items, None)
+
+    def take_until(self, moment: datetime) -> list[Item]:
+        taken = []
+        while self._next is not None and self._next.seen_at <= moment:
+            taken.append(self._next)
+            self._next = next(self._items, None)
+        return taken
+
+
 class ReplayCrawler:
     """Replays ``<directory>/<platform>.jsonl[.gz]``; see the module docstring."""
 
@@ -48,8 +67,7 @@ class ReplayCrawler:
         self.batch = batch  # items per transaction
         self.pause = pause  # seconds between transactions: widens the "mid-crawl" window
         self.failing = failing if failing is not None else set()  # names that fail
-        self._lines: dict[str, tuple[list[datetime], list[Item]]] = {}
-        self._last: dict[str, datetime] = {}
+        self._streams: dict[str, _Stream] = {}
 
     async def __call__(self, app: Any, *, now: datetime | None = None, only: str | None = None,
                        on_result: Callable[[Any], None] | None = None) -> list[ReplayResult]:
@@ -67,39 +85,29 @@ class ReplayCrawler:
         if name in self.failing:
             return ReplayResult(name, (), error="HTTP 503 from the replay (failing on purpose)",
                                 status=503)
-        times, items = self._platform(platform)
-        since, resumed = self._since(app, platform)
-        # After a restart, lines seen at the newest stored moment may be half stored (a kill
-        # between two batches): take them again; storing is idempotent.
-        first = (bisect.bisect_left if resumed else bisect.bisect_right)(times, since)
-        due = items[first:bisect.bisect_right(times, now)]
+        due = self._stream(app, platform).take_until(now)
         log.info("replay crawl source=%s started: %d items", name, len(due))
         for start in range(0, len(due), self.batch):
             app.store.add_items(due[start:start + self.batch])
             if self.pause:
                 await asyncio.sleep(self.pause)
-        self._last[platform] = max(since, now)
         log.info("replay crawl source=%s finished", name)
         return ReplayResult(name, tuple(due))
 
-    def _since(self, app: Any, platform: str) -> tuple[datetime, bool]:
-        """Where the last fetch stopped, and whether that was read back from the database
-        (the first fetch after a start: the newest stored observation)."""
-        if platform in self._last:
-            return self._last[platform], False
-        row = next(app.store.iter_rows(
-            "SELECT max(s.seen_at) AS last FROM snapshots s JOIN items i ON i.id = s.item_id"
-            " WHERE i.platform = ?", [platform]))
-        return datetime.fromtimestamp(row["last"] or 0, UTC), True
+    def _stream(self, app: Any, platform: str) -> _Stream:
+        """The platform's archive positioned after what the database already holds.
 
-    def _platform(self, platform: str) -> tuple[list[datetime], list[Item]]:
-        if platform not in self._lines:
-            bad: list[BadLine] = []
-            paths = sorted(self.directory.glob(f"{platform}.jsonl*"))
-            items = sorted((i for p in paths for i in read_snapshot_file(p, bad)),
-                           key=lambda i: i.seen_at)
-            self._lines[platform] = ([i.seen_at for i in items], items)
-        return self._lines[platform]
+        After a restart, lines seen at the newest stored moment may be half stored (a kill
+        between two batches): they are taken again; storing is idempotent.
+        """
+        if platform not in self._streams:
+            stream = _Stream(sorted(self.directory.glob(f"{platform}.jsonl*")))
+            row = next(app.store.iter_rows(
+                "SELECT max(s.seen_at) AS last FROM snapshots s JOIN items i ON i.id = s.item_id"
+                " WHERE i.platform = ?", [platform]))
+            stream.skip_before(datetime.fromtimestamp(row["last"] or 0, UTC))
+            self._streams[platform] = stream
+        return self._streams[platform]
 
 
 _from_env: ReplayCrawler | None = None
