@@ -140,6 +140,7 @@ class Service:
         self.sender = sender
         self.clock = clock
         self.worker = Worker(app)
+        self._to_log: DigestSender = LogSender()
         self.new_data = False  # set by a crawl that fetched items; cleared by analysis
         self.latest: Any = None  # the last trends.model.Analysis, for status and the bot
 
@@ -200,12 +201,13 @@ class Service:
     # -- daily digest -----------------------------------------------------------------------
 
     def targets(self) -> list[int]:
-        """Configured chats minus those that /unsubscribe'd; the log when there is no bot."""
+        """Configured chats minus those that /unsubscribe'd; the log when there is no bot or
+        no chat wants the digest (it is still made and stored, so `digest` can show it)."""
         telegram = self.config.telegram
         if not self.sender.to_chats or telegram is None:
             return [LOG_CHAT]
         subscriptions = self.app.store.chat_subscriptions()
-        return [c for c in telegram.chats if subscriptions.get(c, True)]
+        return [c for c in telegram.chats if subscriptions.get(c, True)] or [LOG_CHAT]
 
     async def digest_due(self) -> Slot:
         """The digest job: deliver the latest slot if still owed (on time, or late within grace)."""
@@ -253,8 +255,9 @@ class Service:
         return statuses
 
     async def _send(self, chat: int, slot: Slot, digest: service.Digest) -> str:
+        sender = self._to_log if chat == LOG_CHAT else self.sender
         try:
-            await self.sender.send_digest(chat, digest)
+            await sender.send_digest(chat, digest)
         except TopicscoutError as e:
             self.app.store.finish_delivery(chat, slot.key, "failed", self.clock(), str(e))
             log.error("digest day=%s chat=%d failed: %s", slot.key, chat, e)

@@ -202,14 +202,14 @@ def log_status(jobs: Service, bot: str, now: datetime) -> None:
 
 async def serve(app: service.App) -> None:
     """Run until SIGINT / SIGTERM; see the module docstring."""
+    stop = asyncio.Event()  # set by SIGINT / SIGTERM, also while the bot is starting
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     offset = clock_offset()
     crawler = load_crawler()
     application, sender, bot = await start_bot(app)
     jobs = Service(app, crawler=crawler, sender=sender, clock=lambda: utc_now() + offset)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     scheduler = AsyncIOScheduler(timezone=UTC)
     runner = Runner()
     try:

@@ -265,3 +265,19 @@ def test_three_simulated_days_give_one_digest_per_chat_per_day(
     assert days == ["2026-01-19", "2026-01-20", "2026-01-21"]
     assert len(sender.sent) == 6
     assert daily_count(app) == 3
+
+
+def test_when_every_chat_unsubscribed_the_digest_is_still_made_and_logged(
+        app_factory: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    app, sender = app_factory(), RecordingSender()
+    for chat in (-1001, -1002):
+        app.store.set_subscribed(chat, False, SLOT - timedelta(days=1))
+    jobs, _ = start(app, sender, SLOT)
+    with caplog.at_level(logging.INFO, logger="topicscout.jobs"):
+        run(crawl_all(jobs))
+        run(jobs.digest_due())
+    jobs.close()
+    assert sender.sent == []
+    assert statuses(app) == {LOG_CHAT: "sent"}
+    assert daily_count(app) == 1
+    assert any(r.getMessage().startswith("digest #1 ") for r in caplog.records)
