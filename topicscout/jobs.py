@@ -24,10 +24,12 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from topicscout import service
+from topicscout.config import Config
 from topicscout.errors import TopicscoutError
 from topicscout.schedule import Health, Slot, is_within_grace, latest_slot, next_health
 from topicscout.store import PruneCounts, Store
 from topicscout.types import Item
+from trends.model import Analysis
 
 log = logging.getLogger("topicscout.jobs")
 
@@ -142,10 +144,10 @@ class Service:
         self.worker = Worker(app)
         self._to_log: DigestSender = LogSender()
         self.new_data = False  # set by a crawl that fetched items; cleared by analysis
-        self.latest: Any = None  # the last trends.model.Analysis, for status and the bot
+        self.latest: Analysis | None = None  # the last analysis, for status and the bot
 
     @property
-    def config(self) -> Any:
+    def config(self) -> Config:
         return self.app.config
 
     def close(self) -> None:
@@ -239,6 +241,7 @@ class Service:
         store = self.app.store
         pending = [c for c in self.targets() if store.delivery(c, slot.key) is None]
         if not pending:
+            log.info("digest day=%s: already delivered or recorded for every chat", slot.key)
             return {}
         digest = await self.worker.run(lambda app: daily_digest(app, slot))
         statuses: dict[int, str] = {}

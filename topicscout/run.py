@@ -155,7 +155,7 @@ async def start_bot(app: service.App) -> tuple[Any, DigestSender, str]:
     if token is None:
         return None, LogSender(), f"off ({telegram.token_env} is not set): digests go to the log"
     try:  # MERGE: remove this fallback once bot/ (issue 5) is merged.
-        from bot import build_application, send_digest  # type: ignore[import-not-found]
+        from bot import build_application, send_digest  # type: ignore[attr-defined]
     except ImportError:
         log.warning("bot not available in this build: digests go to the log")
         return None, LogSender(), "off (bot not in this build): digests go to the log"
