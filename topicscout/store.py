@@ -8,6 +8,7 @@ transaction (``db.atomic()``): a crash leaves either all of it or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -414,7 +415,7 @@ class Store:
         The row is committed before anything is sent, so a crash during the send leaves
         evidence that the digest may have gone out (see schedule.resolve_interrupted).
         """
-        with self.db.atomic():
+        with self._writing(f"record the digest of {day} for chat {chat_id}"):
             cursor = self.db.conn.execute(
                 "INSERT OR IGNORE INTO deliveries (chat_id, day, digest_id, status, updated_at)"
                 " VALUES (?, ?, ?, 'sending', ?)", (chat_id, day, digest_id, to_epoch(at)))
@@ -424,14 +425,14 @@ class Store:
                         error: str | None = None) -> None:
         if status not in ("sent", "failed"):
             raise ValueError(f"delivery status {status!r}")
-        with self.db.atomic():
+        with self._writing(f"record the digest of {day} for chat {chat_id} as {status}"):
             self.db.execute(
                 "UPDATE deliveries SET status = ?, error = ?, updated_at = ?"
                 " WHERE chat_id = ? AND day = ?", (status, error, to_epoch(at), chat_id, day))
 
     def record_missed(self, chat_id: int, day: str, at: datetime, error: str) -> bool:
         """A digest that will never be sent (missed beyond the grace period): 'failed', once."""
-        with self.db.atomic():
+        with self._writing(f"record the missed digest of {day}"):
             cursor = self.db.conn.execute(
                 "INSERT OR IGNORE INTO deliveries (chat_id, day, status, updated_at, error)"
                 " VALUES (?, ?, 'failed', ?, ?)", (chat_id, day, to_epoch(at), error))
@@ -449,7 +450,7 @@ class Store:
 
     def set_source_alert(self, source: str, failures: int, alerted: bool,
                          error: str | None, at: datetime) -> None:
-        with self.db.atomic():
+        with self._writing(f"record the health of source {source}"):
             self.db.execute(
                 """INSERT INTO source_alerts (source, failures, alerted, last_error, updated_at)
                    VALUES (?, ?, ?, ?, ?)
@@ -466,20 +467,17 @@ class Store:
         Ideas, digests, votes and deliveries are small and never pruned.
         """
         cutoff = to_epoch(before)
-        try:
-            with self.db.atomic():
-                self._mark_kept_items()
-                snaps = self.db.conn.execute(
-                    """DELETE FROM snapshots WHERE seen_at < ?
-                       AND item_id NOT IN (SELECT id FROM temp.kept_items)""", (cutoff,)).rowcount
-                items = self.db.conn.execute(
-                    """DELETE FROM items WHERE last_seen < ?
-                       AND id NOT IN (SELECT id FROM temp.kept_items)
-                       AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.item_id = items.id)""",
-                    (cutoff,)).rowcount
-                self.db.execute("DROP TABLE temp.kept_items")
-        except sqlite3.Error as e:
-            raise StorageError(f"cannot prune data older than {before.isoformat()}: {e}") from e
+        with self._writing(f"prune data older than {before.isoformat()}"):
+            self._mark_kept_items()
+            snaps = self.db.conn.execute(
+                """DELETE FROM snapshots WHERE seen_at < ?
+                   AND item_id NOT IN (SELECT id FROM temp.kept_items)""", (cutoff,)).rowcount
+            items = self.db.conn.execute(
+                """DELETE FROM items WHERE last_seen < ?
+                   AND id NOT IN (SELECT id FROM temp.kept_items)
+                   AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.item_id = items.id)""",
+                (cutoff,)).rowcount
+            self.db.execute("DROP TABLE temp.kept_items")
         return PruneCounts(snapshots=snaps, items=items)
 
     def _mark_kept_items(self) -> None:
@@ -499,6 +497,15 @@ class Store:
                (SELECT 1 FROM temp.kept_titles k
                 WHERE k.platform = items.platform AND k.title = items.title)""")
         self.db.execute("DROP TABLE temp.kept_titles")
+
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One transaction; a database error (disk full, locked) becomes a StorageError."""
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot {what}: {e}") from e
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the main file (after a prune), so the file stops growing."""

@@ -89,12 +89,18 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., service.App]]:
 # -- the real `topicscout run` as a subprocess ---------------------------------------------
 
 
-def write_config(directory: Path, *, every: str = "5s", telegram: bool = False) -> Path:
+def write_config(directory: Path, *, every: str = "5s", chats: tuple[int, ...] = (),
+                 base_url: str | None = None) -> Path:
+    """A config for the subprocess; ``chats`` adds [telegram] (token from
+    TOPICSCOUT_TEST_TOKEN, e.g. pointed at the fake Bot API with ``base_url``)."""
     lines = ['[brand]', 'name = "小智科技"', 'keywords = ["AI", "大模型", "手机"]',
              '[digest]', 'time = "09:30"', 'timezone = "Asia/Shanghai"', 'grace = "3h"',
              '[storage]', 'path = "run.sqlite"', 'retention = "90d"']
-    if telegram:
-        lines += ['[telegram]', 'token_env = "TOPICSCOUT_TEST_TOKEN"', 'chats = [-1001]']
+    if chats:
+        lines += ['[telegram]', 'token_env = "TOPICSCOUT_TEST_TOKEN"',
+                  f"chats = [{', '.join(map(str, chats))}]", "admins = [42]"]
+        if base_url:
+            lines.append(f'base_url = "{base_url}"')
     for source in ("weibo", "baidu", "zhihu"):
         lines += ['[[sources]]', f'name = "{source}"', 'kind = "hotlist"',
                   f'platform = "{source}"', f'every = "{every}"']

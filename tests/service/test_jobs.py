@@ -14,6 +14,7 @@ import pytest
 from tests.fakes.replay_crawler import ReplayCrawler
 from tests.service.conftest import REPLAY, Clock, RecordingSender
 from topicscout import service
+from topicscout.errors import StorageError
 from topicscout.jobs import LOG_CHAT, LogSender, Service
 from topicscout.schedule import job_table, simulate
 
@@ -281,3 +282,20 @@ def test_when_every_chat_unsubscribed_the_digest_is_still_made_and_logged(
     assert statuses(app) == {LOG_CHAT: "sent"}
     assert daily_count(app) == 1
     assert any(r.getMessage().startswith("digest #1 ") for r in caplog.records)
+
+
+def test_a_database_that_refuses_writes_sends_nothing_and_the_next_run_sends_once(
+        app_factory: AppFactory) -> None:
+    app, sender = app_factory(), RecordingSender()
+    jobs, _ = start(app, sender, SLOT)
+    run(crawl_all(jobs))
+    app.store.db.execute("PRAGMA query_only = ON")  # what a full disk looks like to a writer
+    with pytest.raises(StorageError, match="record the digest of 2026-01-20"):
+        run(jobs.digest_due())
+    assert sender.sent == []  # nothing goes out unless its delivery row could be written
+    app.store.db.execute("PRAGMA query_only = OFF")
+    run(jobs.digest_due())
+    run(jobs.digest_due())
+    jobs.close()
+    assert sorted(c for c, _ in sender.sent) == [-1002, -1001]
+    assert daily_count(app) == 1  # the digest made before the failure is the one sent
