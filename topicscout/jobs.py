@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from topicscout import service
@@ -223,13 +223,15 @@ class Service:
         return slot
 
     def _skip_missed(self, slot: Slot, now: datetime) -> None:
-        late = now - slot.at
+        """Record (once) and log a slot that passed beyond the grace period unsent."""
+        digest = self.config.digest
+        late, grace = _hours_minutes(now - slot.at), _hours_minutes(digest.grace)
         for chat in self.targets():
             if self.app.store.record_missed(chat, slot.key, now,
-                                            f"missed by {late} (grace {self.config.digest.grace})"):
-                log.warning("digest day=%s chat=%d skipped: the service was down at %s, %s ago "
-                            "(grace %s)", slot.key, chat, slot.at.isoformat(), late,
-                            self.config.digest.grace)
+                                            f"not running at digest time: {late} late"):
+                log.warning("digest day=%s chat=%d skipped: its time %s passed %s ago, beyond "
+                            "the %s grace (the service was not running)", slot.key, chat,
+                            slot.at.astimezone(digest.tz).isoformat(), late, grace)
 
     async def deliver(self, slot: Slot) -> dict[int, str]:
         """Send the slot's digest to every target without a delivery row; returns chat -> status.
@@ -314,6 +316,11 @@ def daily_digest(app: service.App, slot: Slot) -> service.Digest:
     if existing is not None:
         return service.load_digest(app, existing)
     return service.make_digest(app, slot.at, kind="daily")
+
+
+def _hours_minutes(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def _prune(app: service.App, before: datetime) -> PruneCounts:

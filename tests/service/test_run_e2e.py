@@ -120,3 +120,23 @@ def test_startup_prints_sources_chats_and_the_next_digest_time(
     assert all(datetime.fromisoformat(r["ts"]).tzinfo == UTC for r in proc.records())
     assert timedelta(0) < datetime.now(UTC) - datetime.fromisoformat(
         proc.records()[0]["ts"]) < timedelta(minutes=2)
+
+
+def test_the_token_never_appears_in_the_output(tmp_path: Path,
+                                               processes: list[ServiceProcess]) -> None:
+    token = "987654:AAH-e2e-secret-token"
+    # A Bot API address where nothing listens: whether or not this build has the bot, the
+    # run either starts without it or fails to start it; neither may print the token.
+    config = write_config(tmp_path, chats=(-1001,), base_url="http://127.0.0.1:9/bot")
+    proc = ServiceProcess(config, clock_at=MORNING, env={"TOPICSCOUT_TEST_TOKEN": token})
+    processes.append(proc)
+    deadline = time.monotonic() + 60
+    while proc.proc.poll() is None and time.monotonic() < deadline:
+        if any(r["msg"].startswith("service started") for r in proc.records()):
+            proc.signal(signal.SIGTERM)
+            break
+        time.sleep(0.05)
+    proc.wait(15)
+    output = proc.log_path.read_text(encoding="utf-8")
+    assert output.strip()
+    assert token not in output
