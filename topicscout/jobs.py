@@ -196,8 +196,9 @@ class Service:
         started, now = time.perf_counter(), self.clock()
         analysis = await self.worker.run(lambda app: service.analyze_at(app, now))
         self.latest = analysis
-        log.info("analysis topics=%d ideas=%d duration=%.2fs", len(analysis.topics),
-                 len(analysis.ideas), time.perf_counter() - started)
+        top = analysis.topics[0].title if analysis.topics else "-"
+        log.info("analysis topics=%d ideas=%d top=%s duration=%.2fs", len(analysis.topics),
+                 len(analysis.ideas), top, time.perf_counter() - started)
         return len(analysis.topics)
 
     # -- daily digest -----------------------------------------------------------------------
