@@ -316,7 +316,10 @@ def daily_digest(app: service.App, slot: Slot) -> service.Digest:
     existing = app.store.daily_digest_id(slot.at)
     if existing is not None:
         return service.load_digest(app, existing)
-    return service.make_digest(app, slot.at, kind="daily")
+    digest = service.make_digest(app, slot.at, kind="daily")
+    if digest.digest_id is not None:
+        app.store.set_new_topics(digest.digest_id, digest.new_topics)
+    return digest
 
 
 def _hours_minutes(delta: timedelta) -> str:

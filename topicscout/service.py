@@ -241,9 +241,11 @@ def load_digest(app: App, digest_id: int) -> Digest:
         ideas.append(_idea_from_row(stored))
         ids.append(int(stored["id"]))
     window = app.config.digest.window
+    new_topics = row.get("new_topics")
+    if new_topics is None:  # not recorded (an ad-hoc digest): count the ideas that are new
+        new_topics = sum(1 for i in ideas if i.topic.first_seen > as_of - window)
     return Digest(as_of=as_of, brand=app.brand().name, ideas=tuple(ideas),
-                  new_topics=sum(1 for i in ideas if i.topic.first_seen > as_of - window),
-                  digest_id=digest_id, idea_ids=tuple(ids))
+                  new_topics=int(new_topics), digest_id=digest_id, idea_ids=tuple(ids))
 
 
 def _idea_from_row(row: dict[str, Any]) -> Idea:

@@ -137,6 +137,12 @@ def m040_service_source_alerts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m041_service_digest_new_topics(db: sqlite_utils.Database) -> None:
+    """The header figure of a daily digest, so a digest resent after a restart shows it too."""
+    db.execute("ALTER TABLE digests ADD COLUMN new_topics INTEGER")
+
+
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
@@ -398,6 +404,11 @@ class Store:
             "SELECT id FROM digests WHERE kind = 'daily' AND as_of = ? ORDER BY id LIMIT 1",
             (to_epoch(as_of),)).fetchone()
         return int(row[0]) if row else None
+
+    def set_new_topics(self, digest_id: int, new_topics: int) -> None:
+        with self._writing(f"record digest {digest_id}"):
+            self.db.execute("UPDATE digests SET new_topics = ? WHERE id = ?",
+                            (new_topics, digest_id))
 
     def digest_row(self, digest_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM digests WHERE id = ?", [digest_id]))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,9 +16,10 @@ from tests.fakes.replay_crawler import ReplayCrawler
 from tests.service.conftest import REPLAY, Clock, RecordingSender
 from topicscout import service
 from topicscout.errors import StorageError
-from topicscout.jobs import LOG_CHAT, LogSender, Service
-from topicscout.schedule import job_table, simulate
+from topicscout.jobs import LOG_CHAT, LogSender, Service, daily_digest
+from topicscout.schedule import job_table, latest_slot, simulate
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SLOT = datetime.fromisoformat("2026-01-20T09:30:00+08:00").astimezone(UTC)
 DAY = "2026-01-20"
 T = TypeVar("T")
@@ -119,7 +121,7 @@ def test_a_restart_between_making_and_sending_reuses_the_stored_digest(
     app, sender = app_factory(), RecordingSender()
     jobs, _ = start(app, sender, SLOT)
     run(crawl_all(jobs))
-    made = service.make_digest(app, SLOT, kind="daily")  # then the process died
+    made = daily_digest(app, latest_slot(SLOT, time(9, 30), SHANGHAI))  # then it died
     app.store.claim_delivery(-1001, DAY, made.digest_id, SLOT)
     app.store.finish_delivery(-1001, DAY, "sent", SLOT)
     run(jobs.digest_due())
@@ -129,6 +131,8 @@ def test_a_restart_between_making_and_sending_reuses_the_stored_digest(
     reloaded = service.load_digest(app, made.digest_id or 0)
     assert [i.topic.title for i in reloaded.ideas] == [i.topic.title for i in made.ideas]
     assert reloaded.idea_ids == made.idea_ids
+    assert reloaded.new_topics == made.new_topics
+    assert [i.topic.why for i in reloaded.ideas] == [i.topic.why for i in made.ideas]
 
 
 def test_a_chat_that_unsubscribed_gets_no_digest(app_factory: AppFactory) -> None:
