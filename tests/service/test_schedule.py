@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from hypothesis import given
 from hypothesis import strategies as st
 
+from topicscout.errors import StorageError
 from topicscout.schedule import (
     FAILURES_BEFORE_ALERT,
     DigestTrigger,
     Health,
+    JobSpec,
     Runner,
     install,
     is_within_grace,
@@ -161,3 +165,45 @@ async def _check_job_table() -> None:
         assert jobs["digest"].next_run_time == start  # catch-up check at start-up
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_failing_job_is_one_log_line_and_the_runner_keeps_going(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken() -> None:
+        raise StorageError("cannot record the digest: database or disk is full")
+
+    async def buggy() -> None:
+        raise KeyError("bug")
+
+    runner = Runner()
+    start = utc("2026-01-20T08:00:00+08:00")
+    specs = [JobSpec("retention", broken, DigestTrigger(AT, SHANGHAI), timedelta(0), start),
+             JobSpec("digest", buggy, DigestTrigger(AT, SHANGHAI), timedelta(0), start)]
+    with caplog.at_level(logging.ERROR, logger="topicscout.schedule"):
+        asyncio.run(runner.wrap(specs[0])())
+        asyncio.run(runner.wrap(specs[1])())
+    assert [r.getMessage() for r in caplog.records] == [
+        "job retention failed: cannot record the digest: database or disk is full",
+        "job digest crashed (a bug: please report it)"]
+    assert caplog.records[1].exc_info is not None  # the bug keeps its traceback
+    assert runner.running == set()
+
+
+def test_drain_waits_for_jobs_in_flight_and_cancels_what_overruns() -> None:
+    finished: list[str] = []
+
+    def job(name: str, seconds: float) -> JobSpec:
+        async def body() -> None:
+            await asyncio.sleep(seconds)
+            finished.append(name)
+        return JobSpec(name, body, DigestTrigger(AT, SHANGHAI), timedelta(0), None)
+
+    async def scenario() -> bool:
+        runner = Runner()
+        for spec in (job("quick", 0.01), job("stuck", 30)):
+            asyncio.get_running_loop().create_task(runner.wrap(spec)())
+        await asyncio.sleep(0)
+        return await runner.drain(timeout=0.2)
+
+    assert asyncio.run(scenario()) is False
+    assert finished == ["quick"]
