@@ -176,13 +176,16 @@ def trends(as_of: str | None, window: str, limit: int, as_json: bool,
 @click.option("--as-of", "as_of", help="ISO 8601 moment; default: now (or the data's end).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @click.option("--send", is_flag=True, help="Send it to the configured chats.")
+@click.option("--last-daily", is_flag=True,
+              help="Show the last daily digest `topicscout run` made, as it was made.")
 @common_options
-def digest(as_of: str | None, as_json: bool, send: bool,
+def digest(as_of: str | None, as_json: bool, send: bool, last_daily: bool,
            config_path: Path | None, db_path: Path | None) -> None:
     """The digest as of a moment: print it, or send it to the configured chats."""
     app = open_app(config_path, db_path)
     token, chats = _send_target(app) if send else (None, [])
-    result = service.make_digest(app, _as_of(app, as_of))
+    result = (_last_daily(app) if last_daily
+              else service.make_digest(app, _as_of(app, as_of)))
     tz = app.config.digest.tz
     if token is not None:
         _send(app, token, chats, result)
@@ -225,6 +228,13 @@ def _send(app: service.App, token: str, chats: list[int], result: service.Digest
             err_console.print(f"[red]chat {chat_id}: not sent[/]: {sent}", highlight=False)
     if not any(isinstance(sent, list) for sent in outcome.values()):
         _fail("the digest reached no chat", 1)
+
+
+def _last_daily(app: service.App) -> service.Digest:
+    row = app.store.latest_digest(kind="daily")
+    if row is None:
+        raise InputError("--last-daily: no daily digest yet (`topicscout run` makes them)")
+    return service.load_digest(app, int(row["id"]))
 
 
 def _replay_steps(config: Config, start: str, end: str, every: str,
@@ -318,8 +328,24 @@ main.command("crawl", help="Fetch every due source once (progress bar and summar
         common_options(_not_yet("crawl", "the sources issue"))))
 main.command("sources", help="Health table: last success, last error, items, failures.")(
     common_options(_not_yet("sources", "the sources issue")))
-main.command("run", help="The service: scheduler (crawl, analyse, daily digest) + bot.")(
-    common_options(_not_yet("run", "the service issue")))
+@main.command("run")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: one object per line, for log collectors.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
+              show_default=True)
+@common_options
+def run_(log_format: str, log_level: str, config_path: Path | None,
+        db_path: Path | None) -> None:
+    """The service: scheduled crawling, analysis, the daily digest, retention, and the bot.
+
+    Runs until SIGINT / SIGTERM. Without a bot token it still crawls and analyses, and writes
+    each daily digest to the log and the database (`topicscout digest` shows it).
+    """
+    from topicscout import run
+    config = load(config_path)
+    token = config.telegram.token() if config.telegram else None
+    run.configure_logging(log_format, log_level, secrets=[token] if token else [])
+    run.run(service.App(config=config, store=Store.open(db_path or config.db_path)))
 
 
 @main.command("export")

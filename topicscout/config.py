@@ -34,6 +34,7 @@ class DigestConfig:
     timezone: str = "Asia/Shanghai"  # IANA zone for `time` and for dates shown to people
     size: int = 10  # ideas per digest
     window: timedelta = timedelta(hours=24)  # how far back "rising now" looks
+    grace: timedelta = timedelta(hours=3)  # a digest missed by less (service down) is sent late
 
     @property
     def tz(self) -> ZoneInfo:
@@ -188,6 +189,7 @@ def _digest(raw: Mapping[str, Any], p: _Problems) -> DigestConfig:
         timezone=_parsed(raw, "timezone", "digest", _check_zone, d.timezone, p),
         size=size,
         window=_parsed(raw, "window", "digest", parse_duration, d.window, p),
+        grace=_parsed(raw, "grace", "digest", parse_duration, d.grace, p),
     )
 
 

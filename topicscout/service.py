@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from topicscout.config import Config
-from topicscout.errors import InputError
+from topicscout.errors import InputError, StorageError
 from topicscout.fulltext import match_query
-from topicscout.snapshots import BadLine, item_to_record, read_snapshot_file
+from topicscout.snapshots import BadLine, item_to_record, parse_line, read_snapshot_file
 from topicscout.store import Store, from_epoch, to_epoch
 from topicscout.types import Item, normalize_for_identity, utc_now
 from topicscout.views import (
@@ -29,7 +29,7 @@ from topicscout.views import (
     view_from_row,
 )
 from trends.analyze import analyze, lookback
-from trends.model import Analysis, Brand, Idea, Topic
+from trends.model import Analysis, Brand, Idea, Relevance, Safety, Topic
 from trends.text import Tokenizer
 
 IMPORT_BATCH = 5000
@@ -363,3 +363,41 @@ def change_keyword(app: App, word: str, present: bool, user_id: int | None,
         raise InputError("a keyword is 1–40 characters")
     app.store.set_keyword(word, present, user_id, at)
     return app.brand().keywords
+
+
+# -- service (issue 6) ---------------------------------------------------------------------
+
+
+def load_digest(app: App, digest_id: int) -> Digest:
+    """A stored digest rebuilt from its rows, to resend the same ideas (and vote ids) after a
+    restart. Stored rows keep what the digest shows; the scores' inner parts are not kept."""
+    row = app.store.digest_row(digest_id)
+    if row is None:
+        raise StorageError(f"digest {digest_id} is not in the database")
+    as_of = from_epoch(row["as_of"])
+    assert as_of is not None
+    ideas, ids = [], []
+    for stored in app.store.digest_ideas(digest_id):
+        ideas.append(_idea_from_row(stored))
+        ids.append(int(stored["id"]))
+    window = app.config.digest.window
+    new_topics = row.get("new_topics")
+    if new_topics is None:  # not recorded (an ad-hoc digest): count the ideas that are new
+        new_topics = sum(1 for i in ideas if i.topic.first_seen > as_of - window)
+    return Digest(as_of=as_of, brand=app.brand().name, ideas=tuple(ideas),
+                  new_topics=int(new_topics), digest_id=digest_id, idea_ids=tuple(ids))
+
+
+def _idea_from_row(row: dict[str, Any]) -> Idea:
+    risky = row["safety"] == "risky"
+    matched = tuple(row["matched"])
+    topic = Topic(
+        key=row["story_key"], title=row["title"], terms=tuple(row["terms"]),
+        score=float(row["score"]), platforms=tuple(row["platforms"]),
+        first_seen=row["first_seen"], why=row["why"],
+        relevance=Relevance(score=float(row["relevance"]), matched=() if risky else matched,
+                            excluded=False, reason=""),
+        safety=Safety(risky=risky, flags=matched if risky else ()),
+        items=tuple(parse_line(json.dumps(record)) for record in row["items"]),
+    )
+    return Idea(topic=topic, angle=row["angle"])

@@ -8,6 +8,7 @@ transaction (``db.atomic()``): a crash leaves either all of it or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -149,6 +150,29 @@ def _index_unindexed(conn: sqlite3.Connection, ids: Sequence[str] | None = None)
     return added
 
 
+@migrations()
+def m040_service_source_alerts(db: sqlite_utils.Database) -> None:
+    """Alert state per source, so a restart does not re-announce a failure already reported."""
+    db.executescript(
+        """
+        CREATE TABLE source_alerts (
+            source TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL DEFAULT 0,  -- consecutive failed fetches seen by the service
+            alerted INTEGER NOT NULL DEFAULT 0,   -- 1 while admins have been told it is failing
+            last_error TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX deliveries_status ON deliveries(status);
+        """
+    )
+
+
+@migrations()
+def m041_service_digest_new_topics(db: sqlite_utils.Database) -> None:
+    """The header figure of a daily digest, so a digest resent after a restart shows it too."""
+    db.execute("ALTER TABLE digests ADD COLUMN new_topics INTEGER")
+
+
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
@@ -166,6 +190,14 @@ class IngestCounts:
     items_new: int  # items never seen before
     snapshots_new: int  # observations not already stored (0 when re-importing)
 
+
+
+@dataclass(frozen=True)
+class PruneCounts:
+    """What one retention run removed."""
+
+    snapshots: int
+    items: int
 
 class Store:
     """A topicscout database. Open with :meth:`open`; one instance per thread."""
@@ -468,6 +500,133 @@ class Store:
     def newest_digest_as_of(self) -> datetime | None:
         row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
         return from_epoch(row[0]) if row else None
+
+    # -- service (issue 6) ---------------------------------------------------------------
+
+    def daily_digest_id(self, as_of: datetime) -> int | None:
+        """The scheduled digest made for the slot ``as_of``, if one was already made."""
+        row = self.db.execute(
+            "SELECT id FROM digests WHERE kind = 'daily' AND as_of = ? ORDER BY id LIMIT 1",
+            (to_epoch(as_of),)).fetchone()
+        return int(row[0]) if row else None
+
+    def set_new_topics(self, digest_id: int, new_topics: int) -> None:
+        with self._writing(f"record digest {digest_id}"):
+            self.db.execute("UPDATE digests SET new_topics = ? WHERE id = ?",
+                            (new_topics, digest_id))
+
+    def digest_row(self, digest_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM digests WHERE id = ?", [digest_id]))
+        return rows[0] if rows else None
+
+    def delivery(self, chat_id: int, day: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM deliveries WHERE chat_id = ? AND day = ?",
+                                  [chat_id, day]))
+        return rows[0] if rows else None
+
+    def claim_delivery(self, chat_id: int, day: str, digest_id: int | None,
+                       at: datetime) -> bool:
+        """Record 'sending' for (chat, day) unless a row exists; True when this call claimed it.
+
+        The row is committed before anything is sent, so a crash during the send leaves
+        evidence that the digest may have gone out (see schedule.resolve_interrupted).
+        """
+        with self._writing(f"record the digest of {day} for chat {chat_id}"):
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO deliveries (chat_id, day, digest_id, status, updated_at)"
+                " VALUES (?, ?, ?, 'sending', ?)", (chat_id, day, digest_id, to_epoch(at)))
+            return cursor.rowcount == 1
+
+    def finish_delivery(self, chat_id: int, day: str, status: str, at: datetime,
+                        error: str | None = None) -> None:
+        if status not in ("sent", "failed"):
+            raise ValueError(f"delivery status {status!r}")
+        with self._writing(f"record the digest of {day} for chat {chat_id} as {status}"):
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, error = ?, updated_at = ?"
+                " WHERE chat_id = ? AND day = ?", (status, error, to_epoch(at), chat_id, day))
+
+    def record_missed(self, chat_id: int, day: str, at: datetime, error: str) -> bool:
+        """A digest that will never be sent (missed beyond the grace period): 'failed', once."""
+        with self._writing(f"record the missed digest of {day}"):
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO deliveries (chat_id, day, status, updated_at, error)"
+                " VALUES (?, ?, 'failed', ?, ?)", (chat_id, day, to_epoch(at), error))
+            return cursor.rowcount == 1
+
+    def deliveries_with_status(self, status: str) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT * FROM deliveries WHERE status = ? ORDER BY day, chat_id", [status]))
+
+    def source_alert(self, source: str) -> tuple[int, bool]:
+        """(consecutive failures, admins told) for a source; (0, False) when never seen."""
+        row = self.db.execute("SELECT failures, alerted FROM source_alerts WHERE source = ?",
+                              (source,)).fetchone()
+        return (int(row[0]), bool(row[1])) if row else (0, False)
+
+    def set_source_alert(self, source: str, failures: int, alerted: bool,
+                         error: str | None, at: datetime) -> None:
+        with self._writing(f"record the health of source {source}"):
+            self.db.execute(
+                """INSERT INTO source_alerts (source, failures, alerted, last_error, updated_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT(source) DO UPDATE SET failures = excluded.failures,
+                     alerted = excluded.alerted, last_error = excluded.last_error,
+                     updated_at = excluded.updated_at""",
+                (source, failures, int(alerted), error, to_epoch(at)))
+
+    def prune(self, before: datetime) -> PruneCounts:
+        """Delete snapshots seen before ``before`` and items left without any, in one transaction.
+
+        Items that are evidence of an idea (and so of any vote) keep their row and their
+        snapshots: the shortlist and a later look at "how did this story develop" need them.
+        Ideas, digests, votes and deliveries are small and never pruned.
+        """
+        cutoff = to_epoch(before)
+        with self._writing(f"prune data older than {before.isoformat()}"):
+            self._mark_kept_items()
+            snaps = self.db.conn.execute(
+                """DELETE FROM snapshots WHERE seen_at < ?
+                   AND item_id NOT IN (SELECT id FROM temp.kept_items)""", (cutoff,)).rowcount
+            items = self.db.conn.execute(
+                """DELETE FROM items WHERE last_seen < ?
+                   AND id NOT IN (SELECT id FROM temp.kept_items)
+                   AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.item_id = items.id)""",
+                (cutoff,)).rowcount
+            self.db.execute("DROP TABLE temp.kept_items")
+        return PruneCounts(snapshots=snaps, items=items)
+
+    def _mark_kept_items(self) -> None:
+        """temp.kept_items := ids of items named (platform + title) in any idea's evidence."""
+        for table in ("kept_items", "kept_titles"):
+            self.db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self.db.execute("CREATE TEMP TABLE kept_titles (platform TEXT, title TEXT,"
+                        " PRIMARY KEY (platform, title))")
+        self.db.execute(
+            """INSERT OR IGNORE INTO temp.kept_titles (platform, title)
+               SELECT json_extract(e.value, '$.platform'), json_extract(e.value, '$.title')
+               FROM ideas i, json_each(i.items) e""")
+        self.db.execute("CREATE TEMP TABLE kept_items (id TEXT PRIMARY KEY)")
+        # One pass over items with an index lookup each; evidence records carry no item id.
+        self.db.execute(
+            """INSERT INTO temp.kept_items (id) SELECT id FROM items WHERE EXISTS
+               (SELECT 1 FROM temp.kept_titles k
+                WHERE k.platform = items.platform AND k.title = items.title)""")
+        self.db.execute("DROP TABLE temp.kept_titles")
+
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One transaction; a database error (disk full, locked) becomes a StorageError."""
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot {what}: {e}") from e
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the main file (after a prune), so the file stops growing."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")
 
