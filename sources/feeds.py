@@ -169,7 +169,9 @@ def parse_feed(body: bytes, ctx: Parsed, zone: str = DEFAULT_ZONE) -> list[Item]
     bytes are not a feed. CPU-bound (~11 ms per 50 entries): call it off the event loop."""
     if not body.strip():
         raise SourceError("expected an RSS or Atom feed, got an empty body")
-    headers = {"content-location": ctx.url}
+    # No content-location: feedparser would then also "resolve" opaque guids ("g1") against
+    # the feed URL. Links are joined with the final URL below instead (xml:base still applies).
+    headers: dict[str, str] = {}
     if ctx.content_type:
         headers["content-type"] = ctx.content_type
     if forced := charset_override(body, ctx.content_type):
