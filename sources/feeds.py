@@ -43,6 +43,15 @@ _CHINESE = re.compile(
     r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
     r"(?:\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})\s*秒?)?\s*分?)?$")
 _EPOCH = re.compile(r"^\d{9,13}(\.\d+)?$")
+# Elements we never read but feedparser spends most of its time on: full article bodies (90% of
+# a content-rich feed: ifanr 324 KB, 28 ms -> 7 KB, 4 ms), media enclosures and categories
+# (The Guardian: 40 -> 23 ms). Each pattern needs its own closing tag, so a truncated element is
+# left alone (and feedparser reports it as it would).
+_UNUSED = (re.compile(rb"<content:encoded>.*?</content:encoded\s*>", re.DOTALL),
+           re.compile(rb"<content(?:\s[^>]*)?>.*?</content\s*>", re.DOTALL),
+           re.compile(rb"<media:(\w+)\b[^>]*>.*?</media:\1\s*>", re.DOTALL),
+           re.compile(rb"<media:\w+\b[^>]*/>"),
+           re.compile(rb"<category\b[^>]*>[^<]*</category\s*>"))
 
 
 def _offset(text: str | None, assumed: tzinfo) -> tzinfo:
@@ -164,6 +173,13 @@ def _not_a_feed(body: bytes, result: Any) -> str:
     return "not an RSS or Atom feed (no feed element found)"
 
 
+def drop_unused(body: bytes) -> bytes:
+    """The feed without the elements listed in ``_UNUSED`` (bodies, media, categories)."""
+    for pattern in _UNUSED:
+        body = pattern.sub(b"", body)
+    return body
+
+
 def parse_feed(body: bytes, ctx: Parsed, zone: str = DEFAULT_ZONE) -> list[Item]:
     """Bytes of a feed -> its entries as Items (newest first as published); SourceError if the
     bytes are not a feed. CPU-bound (~11 ms per 50 entries): call it off the event loop."""
@@ -177,8 +193,15 @@ def parse_feed(body: bytes, ctx: Parsed, zone: str = DEFAULT_ZONE) -> list[Item]
     if forced := charset_override(body, ctx.content_type):
         # RFC 3023: the charset of an application/*xml Content-Type beats the XML declaration.
         headers["content-type"] = f"application/xml; charset={forced}"
-    result = feedparser.parse(body, response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=False)
+    try:
+        result = feedparser.parse(drop_unused(body), response_headers=headers,
+                                  sanitize_html=False,
+                                  resolve_relative_uris=False)
+    except (ValueError, LookupError) as e:
+        # feedparser's encoding sniffing raises on some damaged prologs (a non-ASCII encoding
+        # name, NUL bytes): found by the property tests. UnicodeError is a ValueError.
+        raise SourceError(f"not a readable RSS or Atom feed: {type(e).__name__}: "
+                          f"{str(e)[:120]}") from None
     entries = result.get("entries") or []
     if not result.get("version") and not entries:
         raise SourceError(_not_a_feed(body, result))

@@ -17,12 +17,15 @@ nothing else escapes except bugs.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import random
 import re
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -31,6 +34,12 @@ import httpx
 
 from sources.model import Request, Response, Validators
 from topicscout.errors import SourceError
+
+# httpcore runs `import sniffio` on every request; when sniffio is not installed (anyio 4.x no
+# longer needs it) each failed import rescans sys.path: ~0.6 ms a call, 40% of the crawl's CPU
+# in benchmarks/bench_crawl.py. A None entry makes the import fail at once, as it would anyway.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 # Says who we are; operators can add a contact address with `[crawl] user_agent`.
 USER_AGENT = "topicscout/0.1 (trend monitor; polite crawler)"
@@ -56,10 +65,12 @@ class HttpSettings:
 class FetchError(SourceError):
     """A fetch that failed for good; ``status`` is the last HTTP status, if one arrived."""
 
-    def __init__(self, message: str, status: int | None = None, attempts: int = 1) -> None:
+    def __init__(self, message: str, status: int | None = None, attempts: int = 1,
+                 seconds: float = 0.0) -> None:
         super().__init__(message)
         self.status = status
         self.attempts = attempts
+        self.seconds = seconds  # time spent on it, queueing excluded
 
 
 class _Retryable(Exception):
@@ -150,29 +161,39 @@ class Fetcher:
             yield
 
     async def fetch(self, request: Request, validators: Validators | None = None) -> Response:
-        """The response to ``request`` (200-class, or 304), after retries; else SourceError."""
+        """The response to ``request`` (200-class, or 304), after retries; else FetchError.
+
+        ``Response.seconds`` / ``FetchError.seconds`` count time holding a slot (and backoff
+        waits), not time queued behind other sources.
+        """
         s = self.settings
         validators = validators or Validators()
         host = host_of(request.url)
-        attempt = 0
+        attempt, busy = 0, 0.0
         while True:
             attempt += 1
             try:
                 async with self._slot(host):
-                    return await self._attempt(request, validators, host, attempt)
+                    started = time.perf_counter()
+                    try:
+                        response = await self._attempt(request, validators, host, attempt)
+                    finally:
+                        busy += time.perf_counter() - started
+                return replace(response, seconds=busy)
             except _Retryable as e:
-                if attempt > s.retries:
-                    tried = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    raise FetchError(e.message + tried, e.status, attempt) from None
                 wait = e.wait if e.wait is not None else backoff_delay(attempt, s.backoff,
                                                                        s.max_wait)
+                if attempt > s.retries:
+                    tried = f" (after {attempt} attempts)" if attempt > 1 else ""
+                    raise FetchError(e.message + tried, e.status, attempt, busy) from None
                 if wait > s.max_wait:
                     raise FetchError(f"{e.message} (asked to retry after {wait:.0f} s, "
                                      f"more than the {s.max_wait:.0f} s we wait)",
-                                     e.status, attempt) from None
+                                     e.status, attempt, busy) from None
                 await asyncio.sleep(wait)
+                busy += wait
             except FetchError as e:
-                e.attempts = attempt
+                e.attempts, e.seconds = attempt, busy
                 raise
 
     async def _attempt(self, request: Request, validators: Validators, host: str,

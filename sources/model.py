@@ -65,6 +65,7 @@ class Response:
     etag: str | None  # validators to store for the next conditional GET
     last_modified: str | None
     attempts: int = 1  # requests made, retries included
+    seconds: float = 0.0  # time spent fetching (retries and waits included, queueing not)
 
     @property
     def not_modified(self) -> bool:
@@ -95,7 +96,7 @@ class FetchResult:
     not_modified: bool = False  # the server answered 304: nothing new, nothing to store
     etag: str | None = None  # validators to remember for the next fetch
     last_modified: str | None = None
-    elapsed: float = 0.0  # seconds from first request to parsed items
+    elapsed: float = 0.0  # seconds spent on this source: fetching and parsing, not queueing
     status: int | None = None  # final HTTP status, when a response arrived
     attempts: int = 0  # HTTP requests made, retries included
 

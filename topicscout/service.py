@@ -308,9 +308,20 @@ async def crawl(app: App, *, now: datetime | None = None, only: str | None = Non
         if on_result is not None:
             on_result(result)
 
-    jobs = [Job(s, _validators(states.get(s.name))) for s in due]
+    jobs = [Job(s, _validators(states.get(s.name))) for s in _slowest_first(due, states)]
     await crawl_sources(jobs, now, settings=app.config.crawl, on_result=record)
     return report
+
+
+def _slowest_first(sources: list[SourceConfig], states: dict[str, SourceState]
+                   ) -> list[SourceConfig]:
+    """Longest-first order (by the last fetch's duration; never-fetched first, as they may be
+    slow): a slow source that starts last would stretch the crawl by its whole duration."""
+    def last(source: SourceConfig) -> float:
+        state = states.get(source.name)
+        return float("inf") if state is None or state.last_elapsed is None \
+            else state.last_elapsed
+    return sorted(sources, key=last, reverse=True)
 
 
 def _validators(state: SourceState | None) -> Validators:
@@ -322,7 +333,8 @@ def _record_result(app: App, source: SourceConfig, result: FetchResult,
     failures = (state.consecutive_failures if state else 0) + 1 if result.error else 0
     counts = app.store.record_fetch(
         source.name, source.kind, result.items, at=now, error=result.error, etag=result.etag,
-        last_modified=result.last_modified, next_due=next_due(now, source.every, failures))
+        last_modified=result.last_modified, next_due=next_due(now, source.every, failures),
+        elapsed=result.elapsed)
     status = "failed" if result.error else "not modified" if result.not_modified else "ok"
     return SourceOutcome(name=source.name, status=status, items=len(result.items),
                          items_new=counts.items_new, snapshots_new=counts.snapshots_new,

@@ -119,6 +119,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m010_sources_last_elapsed(db: sqlite_utils.Database) -> None:
+    # Seconds the last fetch took: the crawler starts the slowest sources first, so one slow
+    # upstream does not start last and stretch the whole crawl.
+    db.execute("ALTER TABLE sources ADD COLUMN last_elapsed REAL")
+
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
@@ -152,6 +158,7 @@ class SourceState:
     consecutive_failures: int  # reset to 0 by a success
     next_due: datetime | None  # backs off after repeated failures
     items_total: int  # distinct items this source has contributed
+    last_elapsed: float | None = None  # seconds the last fetch took
 
 
 class Store:
@@ -200,8 +207,10 @@ class Store:
 
     def _add_items(self, batch: Sequence[Item]) -> IngestCounts:
         conn = self.db.conn
-        before_items = self._count("items")
-        before_snaps = self._count("snapshots")
+        # Counted by id lookups and total_changes, not count(*) before/after: a full count of
+        # a months-old snapshots table costs more than the write itself, once per source.
+        ids = list({it.id for it in batch})
+        known = sum(self._known_ids(ids[i:i + 500]) for i in range(0, len(ids), 500))
         conn.executemany(
             """INSERT INTO items (id, platform, title, url, guid, published_at, first_seen,
                                   last_seen)
@@ -218,13 +227,18 @@ class Store:
               to_epoch(it.published_at) if it.published_at else None,
               to_epoch(it.seen_at), to_epoch(it.seen_at)) for it in batch],
         )
+        before_snaps = conn.total_changes
         conn.executemany(
             "INSERT OR IGNORE INTO snapshots (item_id, seen_at, rank, heat, pinned)"
             " VALUES (?, ?, ?, ?, ?)",
             [(it.id, to_epoch(it.seen_at), it.rank, it.heat, int(it.pinned)) for it in batch],
         )
-        return IngestCounts(self._count("items") - before_items,
-                            self._count("snapshots") - before_snaps)
+        return IngestCounts(len(ids) - known, conn.total_changes - before_snaps)
+
+    def _known_ids(self, ids: Sequence[str]) -> int:
+        marks = ", ".join("?" for _ in ids)
+        return int(self.db.execute(f"SELECT count(*) FROM items WHERE id IN ({marks})",
+                                   list(ids)).fetchone()[0])
 
     def _count(self, table: str) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -386,17 +400,18 @@ class Store:
         """Fetch state of every source ever recorded, by name."""
         rows = self.db.execute(
             """SELECT name, kind, etag, last_modified, last_attempt, last_success, last_error,
-                      last_error_at, consecutive_failures, next_due, items_total
+                      last_error_at, consecutive_failures, next_due, items_total, last_elapsed
                FROM sources""")
         return {r[0]: SourceState(
             name=r[0], kind=r[1], etag=r[2], last_modified=r[3],
             last_attempt=from_epoch(r[4]), last_success=from_epoch(r[5]), last_error=r[6],
             last_error_at=from_epoch(r[7]), consecutive_failures=int(r[8] or 0),
-            next_due=from_epoch(r[9]), items_total=int(r[10] or 0)) for r in rows}
+            next_due=from_epoch(r[9]), items_total=int(r[10] or 0), last_elapsed=r[11])
+            for r in rows}
 
     def record_fetch(self, name: str, kind: str, items: Sequence[Item], *, at: datetime,
                      error: str | None, etag: str | None, last_modified: str | None,
-                     next_due: datetime) -> IngestCounts:
+                     next_due: datetime, elapsed: float | None = None) -> IngestCounts:
         """One fetch of one source: its items (snapshot + upsert) and its new fetch state, in
         one transaction. ``error`` set means a failure: validators and items are left alone."""
         try:
@@ -405,6 +420,8 @@ class Store:
                     IngestCounts(0, 0)
                 self._record_source(name, kind, at, error, etag, last_modified, next_due,
                                     counts.items_new)
+                self.db.execute("UPDATE sources SET last_elapsed = ? WHERE name = ?",
+                                (elapsed, name))
                 return counts
         except sqlite3.Error as e:
             raise StorageError(f"cannot record the fetch of {name}: {e}") from e

@@ -36,6 +36,12 @@ class Route:
     redirect_to: str | None = None  # 302 to this path (a loop when it points back)
     truncate: bool = False  # announce more bytes than are sent, then close
     hits: int = 0  # requests served so far (the server counts)
+    _gzipped: bytes | None = None  # compressed once, not per request
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body)
+        return self._gzipped
 
 
 @dataclass(frozen=True)
@@ -164,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _full(self, route: Route) -> None:
         body, extra = route.body, {**self._validators(route), **route.headers}
         if route.gzip:
-            body, extra["Content-Encoding"] = gzip.compress(body), "gzip"
+            body, extra["Content-Encoding"] = route.gzipped(), "gzip"
         if route.truncate:
             self.send_response(route.status)
             self._headers(route.content_type, {**extra, "Content-Length": str(len(body) * 2)})

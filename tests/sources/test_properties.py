@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy as copy_module
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ json_values = st.recursive(
                          "ok", "status", "t", "id", "r", "h", "Title", "HotValue"]),
         children, max_size=6),
     max_leaves=30)
-PROPERTY = settings(max_examples=150, deadline=None,
+# HYPOTHESIS_EXAMPLES=5000 for a long hunt; 150 keeps the suite quick.
+PROPERTY = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
