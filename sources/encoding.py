@@ -26,10 +26,10 @@ MIN_FREQUENT_SHARE = 0.5
 
 def declared_charset(body: bytes, content_type: str | None) -> str | None:
     """The charset the HTTP header or the XML declaration claims (lower-case), if any."""
-    if content_type and (match := _HTTP_CHARSET.search(content_type)):
-        return match.group(1).lower()
-    if match := _XML_DECL.match(body[:200].lstrip()):
-        return match.group(1).decode("ascii").lower()
+    if content_type and (header := _HTTP_CHARSET.search(content_type)):
+        return header.group(1).lower()
+    if declaration := _XML_DECL.match(body[:200].lstrip()):
+        return declaration.group(1).decode("ascii").lower()
     return None
 
 

@@ -114,6 +114,8 @@ def _aggregator(build: Callable[[SourceSpec], Platform]) -> Kind:
 def json_platform(source: SourceSpec) -> Platform:
     """The generic kind's Platform, from the source's options (see config.example.toml)."""
     method = str(source.option("method", "GET")).upper()
+    if method not in ("GET", "POST"):
+        raise SourceError(f"option method must be GET or POST, got {method!r}")
     body = source.option("body")
     if isinstance(body, str):
         try:

@@ -281,7 +281,8 @@ def sources_to_crawl(app: App, now: datetime, only: str | None = None
             raise InputError(f"--source {only!r} is disabled in the config (enabled = false)")
         return chosen, []
     states = app.store.source_states()
-    due, waiting = [], []
+    due: list[SourceConfig] = []
+    waiting: list[SourceConfig] = []
     for source in (s for s in app.config.sources if s.enabled):
         state = states.get(source.name)
         (due if is_due(state.next_due if state else None, now) else waiting).append(source)
