@@ -33,6 +33,7 @@ async def fetch_source(fetcher: Fetcher, job: Job, now: datetime) -> FetchResult
     """Fetch and parse one source; expected failures come back as FetchResult.error."""
     name = job.source.name
     status: int | None = None
+    retry_after: float | None = None
     attempts, seconds = 0, 0.0
     try:
         kind = kind_of(job.source)
@@ -52,8 +53,9 @@ async def fetch_source(fetcher: Fetcher, job: Job, now: datetime) -> FetchResult
     except SourceError as e:
         if isinstance(e, FetchError):
             status, attempts, seconds = e.status, e.attempts, e.seconds
+            retry_after = e.retry_after
         return FetchResult(source=name, error=_one_line(str(e)), status=status,
-                           attempts=attempts, elapsed=seconds)
+                           attempts=attempts, elapsed=seconds, retry_after=retry_after)
 
 
 async def crawl(jobs: Sequence[Job], now: datetime, *, settings: HttpSettings | None = None,

@@ -21,10 +21,14 @@ def backoff_factor(failures: int) -> int:
     return min(2 ** (failures - BACKOFF_AFTER + 1), MAX_BACKOFF_FACTOR)
 
 
-def next_due(now: datetime, every: timedelta, failures: int) -> datetime:
-    """When a source that just finished (with ``failures`` in a row, 0 if ok) is due again."""
-    interval = every * backoff_factor(failures)
-    return now + min(interval, max(every, MAX_INTERVAL))
+def next_due(now: datetime, every: timedelta, failures: int,
+             retry_after: float | None = None) -> datetime:
+    """When a source that just finished (with ``failures`` in a row, 0 if ok) is due again;
+    never before the server's Retry-After (capped at MAX_INTERVAL)."""
+    interval = min(every * backoff_factor(failures), max(every, MAX_INTERVAL))
+    if retry_after:
+        interval = max(interval, min(timedelta(seconds=retry_after), MAX_INTERVAL))
+    return now + interval
 
 
 def is_due(next_at: datetime | None, now: datetime) -> bool:

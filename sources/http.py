@@ -66,11 +66,12 @@ class FetchError(SourceError):
     """A fetch that failed for good; ``status`` is the last HTTP status, if one arrived."""
 
     def __init__(self, message: str, status: int | None = None, attempts: int = 1,
-                 seconds: float = 0.0) -> None:
+                 seconds: float = 0.0, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.attempts = attempts
         self.seconds = seconds  # time spent on it, queueing excluded
+        self.retry_after = retry_after  # the server's last Retry-After, in seconds
 
 
 class _Retryable(Exception):
@@ -184,12 +185,15 @@ class Fetcher:
                 wait = e.wait if e.wait is not None else backoff_delay(attempt, s.backoff,
                                                                        s.max_wait)
                 if attempt > s.retries:
-                    tried = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    raise FetchError(e.message + tried, e.status, attempt, busy) from None
+                    notes = [f"after {attempt} attempts"] if attempt > 1 else []
+                    notes += [f"Retry-After {e.wait:.0f} s"] if e.wait is not None else []
+                    tail = f" ({'; '.join(notes)})" if notes else ""
+                    raise FetchError(e.message + tail, e.status, attempt, busy,
+                                     e.wait) from None
                 if wait > s.max_wait:
                     raise FetchError(f"{e.message} (asked to retry after {wait:.0f} s, "
                                      f"more than the {s.max_wait:.0f} s we wait)",
-                                     e.status, attempt, busy) from None
+                                     e.status, attempt, busy, e.wait) from None
                 await asyncio.sleep(wait)
                 busy += wait
             except FetchError as e:

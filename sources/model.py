@@ -99,6 +99,7 @@ class FetchResult:
     elapsed: float = 0.0  # seconds spent on this source: fetching and parsing, not queueing
     status: int | None = None  # final HTTP status, when a response arrived
     attempts: int = 0  # HTTP requests made, retries included
+    retry_after: float | None = None  # seconds the server asked us to stay away (429/503)
 
     @property
     def ok(self) -> bool:

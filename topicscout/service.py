@@ -334,7 +334,8 @@ def _record_result(app: App, source: SourceConfig, result: FetchResult,
     failures = (state.consecutive_failures if state else 0) + 1 if result.error else 0
     counts = app.store.record_fetch(
         source.name, source.kind, result.items, at=now, error=result.error, etag=result.etag,
-        last_modified=result.last_modified, next_due=next_due(now, source.every, failures),
+        last_modified=result.last_modified,
+        next_due=next_due(now, source.every, failures, result.retry_after),
         elapsed=result.elapsed)
     status = "failed" if result.error else "not modified" if result.not_modified else "ok"
     return SourceOutcome(name=source.name, status=status, items=len(result.items),

@@ -44,6 +44,17 @@ def test_backoff_stretches_the_interval_and_is_capped() -> None:
     assert next_due(NOW, timedelta(hours=6), 9) == NOW + timedelta(hours=24)
 
 
+def test_retry_after_keeps_a_rate_limited_source_away(server: FakeServer,
+                                                      store: Store) -> None:
+    app = app_with(store, feed_source(server, "busy", "/busy", fail_times=9, fail_status=429,
+                                      retry_after="7200"))
+    report = crawl(app)
+    assert report.outcomes[0].error == (f"HTTP 429 from 127.0.0.1:{server.port}: HTML error "
+                                        "page (Retry-After 7200 s)")
+    assert store.source_states()["busy"].next_due == NOW + timedelta(hours=2)
+    assert next_due(NOW, EVERY, 1, retry_after=10**9) == NOW + timedelta(hours=24)
+
+
 def test_repeated_failures_back_off_then_report_failing_but_never_drop(
         server: FakeServer, store: Store) -> None:
     app = app_with(store, feed_source(server, "flaky", "/f", fail_times=99))
