@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import brotli
+
 
 @dataclass
 class Route:
@@ -28,6 +30,7 @@ class Route:
     last_modified: str | None = None  # answer 304 to an equal If-Modified-Since
     delay: float = 0.0  # seconds before the response starts
     gzip: bool = False  # send the body gzip-encoded
+    brotli: bool = False  # send the body br-encoded
     fail_times: int = 0  # the first N requests get `fail_status` instead
     fail_status: int = 500
     fail_body: bytes = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
@@ -171,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
         body, extra = route.body, {**self._validators(route), **route.headers}
         if route.gzip:
             body, extra["Content-Encoding"] = route.gzipped(), "gzip"
+        elif route.brotli:
+            body, extra["Content-Encoding"] = brotli.compress(body), "br"
         if route.truncate:
             self.send_response(route.status)
             self._headers(route.content_type, {**extra, "Content-Length": str(len(body) * 2)})

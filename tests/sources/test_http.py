@@ -39,6 +39,11 @@ def test_gzip_body_is_decoded(server: FakeServer) -> None:
     assert "gzip" in accepted and "br" in accepted  # brotli is a dependency: br is offered
 
 
+def test_brotli_body_is_decoded(server: FakeServer) -> None:
+    url = server.add("/br", body="热搜".encode() * 500, brotli=True)
+    assert fetch(Request(url)).body == "热搜".encode() * 500
+
+
 def test_conditional_get_gets_304_with_stored_etag(server: FakeServer) -> None:
     url = server.add("/feed", body=b"<rss/>", etag='"v1"', last_modified="Mon, 01 Jan 2024 "
                      "00:00:00 GMT")
