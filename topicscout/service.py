@@ -19,7 +19,7 @@ from sources.crawl import crawl as crawl_sources
 from sources.health import health_status, is_due, next_due
 from sources.model import FetchResult, Validators
 from topicscout.config import Config, SourceConfig
-from topicscout.errors import InputError
+from topicscout.errors import InputError, TopicscoutError
 from topicscout.snapshots import BadLine, item_to_record, read_snapshot_file
 from topicscout.store import SourceState, Store, to_epoch
 from topicscout.types import Item, utc_now
@@ -310,7 +310,15 @@ async def crawl(app: App, *, now: datetime | None = None, only: str | None = Non
             on_result(result)
 
     jobs = [Job(s, _validators(states.get(s.name))) for s in _slowest_first(due, states)]
-    await crawl_sources(jobs, now, settings=app.config.crawl, on_result=record)
+    try:
+        await crawl_sources(jobs, now, settings=app.config.crawl, on_result=record)
+    except ExceptionGroup as group:
+        # A StorageError (disk full, locked) ends the crawl: surface it as the one clean error
+        # the CLI knows, not as a task group. Anything else is a bug and stays as it is.
+        first = group.exceptions[0]
+        if len(group.exceptions) == 1 and isinstance(first, TopicscoutError):
+            raise first from None
+        raise
     return report
 
 

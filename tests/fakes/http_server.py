@@ -96,7 +96,8 @@ class FakeServer:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
-    def _route(self, path: str) -> Route | None:
+    def route_for(self, path: str) -> Route | None:
+        """The route a request for ``path`` (query included) is served by."""
         return self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
 
     def _record(self, handler: BaseHTTPRequestHandler, body: bytes) -> Route | None:
@@ -104,7 +105,7 @@ class FakeServer:
             self.requests.append(Recorded(handler.command, handler.path,
                                           {k.lower(): v for k, v in handler.headers.items()},
                                           body))
-            route = self._route(handler.path)
+            route = self.route_for(handler.path)
             if route is not None:
                 route.hits += 1
             return route

@@ -127,7 +127,7 @@ def fifty(server: FakeServer, tmp_path: Path) -> tuple[Path, list[Planned]]:
 
 def _expected_ids(source: SourceConfig, server: FakeServer) -> set[str]:
     path = source.url.split(str(server.port), 1)[1] if source.url else ""
-    route = server._route(path if source.kind in ("rss", "hotlist") else
+    route = server.route_for(path if source.kind in ("rss", "hotlist") else
                           f"{path}/{source.platform}" if source.kind == "dailyhot"
                           else f"{path}/api/s")
     assert route is not None

@@ -15,7 +15,7 @@ from tests.fakes.http_server import FakeServer, Route
 from tests.sources.helpers import DATA
 from topicscout import service
 from topicscout.config import Config, CrawlConfig, SourceConfig
-from topicscout.errors import InputError
+from topicscout.errors import InputError, StorageError
 from topicscout.store import Store
 
 NOW = datetime(2026, 3, 15, 1, 0, tzinfo=UTC)
@@ -159,6 +159,15 @@ def test_a_bug_in_a_parser_propagates_instead_of_being_recorded(
         crawl(app)
     assert caught.group_contains(KeyError)
     assert store.source_states() == {}
+
+
+def test_a_storage_error_ends_the_crawl_as_itself(server: FakeServer, store: Store,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise StorageError("cannot record the fetch of a: database or disk is full")
+    monkeypatch.setattr(store, "record_fetch", full)
+    with pytest.raises(StorageError, match="disk is full"):
+        crawl(app_with(store, feed_source(server, "a", "/a")))
 
 
 def test_health_lists_sources_that_left_the_config(server: FakeServer, store: Store) -> None:
