@@ -35,8 +35,7 @@ def is_due(next_at: datetime | None, now: datetime) -> bool:
     return next_at is None or next_at <= now
 
 
-def health_status(*, enabled: bool, failures: int, ever_succeeded: bool,
-                  ever_attempted: bool) -> str:
+def health_status(*, enabled: bool, failures: int, ever_succeeded: bool) -> str:
     """One word for the health table."""
     if not enabled:
         return "disabled"
@@ -46,6 +45,4 @@ def health_status(*, enabled: bool, failures: int, ever_succeeded: bool,
         return "backing off"
     if failures:
         return "error"
-    if ever_succeeded:
-        return "ok"
-    return "pending" if not ever_attempted else "ok"
+    return "ok" if ever_succeeded else "pending"

@@ -105,8 +105,10 @@ def _dailyhot(source: SourceSpec) -> Platform:
 
 
 def _aggregator(build: Callable[[SourceSpec], Platform]) -> Kind:
-    return Kind(request=lambda s, now: _platform_request(build(s), build(s).url, s, now),
-                parser=lambda s: functools.partial(parse_platform, build(s)))
+    def request(source: SourceSpec, now: datetime) -> Request:
+        platform = build(source)
+        return _platform_request(platform, platform.url, source, now)
+    return Kind(request=request, parser=lambda s: functools.partial(parse_platform, build(s)))
 
 
 # -- json (any JSON API, described in config) -------------------------------------------------
@@ -122,10 +124,11 @@ def json_platform(source: SourceSpec) -> Platform:
             body = json.loads(body)
         except ValueError as e:
             raise SourceError(f"option body is not JSON: {e}") from None
-    spec = ListSpec(path=str(source.option("items", "")),
-                    title=str(source.option("title", "title")),
-                    url=str(source.option("link", "url")),
-                    rank=source.option("rank"), heat=source.option("heat"))
+    def path(key: str, default: str | None) -> str | None:
+        value = source.option(key, default)
+        return None if value is None else str(value)
+    spec = ListSpec(path=path("items", "") or "", title=path("title", "title"),
+                    url=path("link", "url"), rank=path("rank", None), heat=path("heat", None))
     return Platform(name=source.name, url=_required_url(source), lists=(spec,), method=method,
                     body=(lambda _now: body) if body is not None else None)
 

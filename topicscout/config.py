@@ -261,6 +261,8 @@ def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
         p.add(f"{path}.url", "is required for kind 'dailyhot' (the base URL of your DailyHotApi)")
     if kind == "rss" and "timezone" in raw:
         _parsed(raw, "timezone", path, _check_zone, None, p)
+    if kind == "json":
+        _json_options(raw, path, p)
     headers = _typed(raw, "headers", path, dict, {}, p)
     if not all(isinstance(v, str) for v in headers.values()):
         p.add(f"{path}.headers", "values must be strings")
@@ -273,6 +275,16 @@ def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
         headers=tuple(sorted(headers.items())),
         options=tuple(sorted(options.items())),
     )
+
+
+def _json_options(raw: Mapping[str, Any], path: str, p: _Problems) -> None:
+    for key in ("items", "title", "link", "rank", "heat"):
+        _typed(raw, key, path, str, None, p)
+    method = _typed(raw, "method", path, str, "GET", p)
+    if method.upper() not in ("GET", "POST"):
+        p.add(f"{path}.method", f"must be GET or POST, got {method!r}")
+    if "body" in raw and not isinstance(raw["body"], str | dict):
+        p.add(f"{path}.body", "must be a table or a JSON string")
 
 
 def _sources(raw: Any, p: _Problems) -> tuple[SourceConfig, ...]:
