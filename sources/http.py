@@ -218,7 +218,7 @@ class Fetcher:
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
             raise FetchError(f"invalid URL {request.url!r}: {_first_line(e)}") from None
         except httpx.ConnectError as e:
-            raise _Retryable(f"cannot connect to {host}: {_first_line(e)}") from None
+            raise _Retryable(_connect_message(e, host)) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
             raise _Retryable(f"broken response from {host}: {_first_line(e)}") from None
         except httpx.HTTPError as e:
@@ -276,6 +276,17 @@ def _timeout_message(e: httpx.TimeoutException, host: str, s: HttpSettings) -> s
     if isinstance(e, httpx.ConnectTimeout | httpx.PoolTimeout):
         return f"could not connect to {host} within {s.connect_timeout:g} s"
     return f"{host} sent nothing for {s.read_timeout:g} s (read timeout)"
+
+
+_DNS_FAILURES = ("Name or service not known", "Temporary failure in name resolution",
+                 "nodename nor servname", "No address associated with hostname")
+
+
+def _connect_message(e: httpx.ConnectError, host: str) -> str:
+    reason = _first_line(e)
+    if any(text in reason for text in _DNS_FAILURES):
+        return f"cannot resolve {host.rsplit(':', 1)[0]} (DNS lookup failed: {reason})"
+    return f"cannot connect to {host}: {reason}"
 
 
 def _first_line(e: BaseException) -> str:

@@ -164,6 +164,13 @@ def test_connection_refused_is_reported(server: FakeServer) -> None:
         fetch(Request(f"http://127.0.0.1:{port}/x"), HttpSettings(retries=0))
 
 
+def test_dns_failure_is_named_as_such() -> None:
+    # .invalid never resolves (RFC 2606); no network is needed to find that out.
+    with pytest.raises(FetchError, match=r"^cannot resolve no-such-host\.invalid \(DNS lookup "
+                                         r"failed"):
+        fetch(Request("http://no-such-host.invalid/feed"), HttpSettings(retries=0))
+
+
 def test_per_host_limit_bounds_requests_in_flight(server: FakeServer) -> None:
     server.add("/wait", body=b"{}", delay=0.3)
     settings = HttpSettings(per_host=2, concurrency=10)
