@@ -125,6 +125,7 @@ def m010_sources_last_elapsed(db: sqlite_utils.Database) -> None:
     # upstream does not start last and stretch the whole crawl.
     db.execute("ALTER TABLE sources ADD COLUMN last_elapsed REAL")
 
+
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
