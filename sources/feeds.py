@@ -45,13 +45,10 @@ _CHINESE = re.compile(
 _EPOCH = re.compile(r"^\d{9,13}(\.\d+)?$")
 # Elements we never read but feedparser spends most of its time on: full article bodies (90% of
 # a content-rich feed: ifanr 324 KB, 28 ms -> 7 KB, 4 ms), media enclosures and categories
-# (The Guardian: 40 -> 23 ms). Each pattern needs its own closing tag, so a truncated element is
-# left alone (and feedparser reports it as it would).
-_UNUSED = (re.compile(rb"<content:encoded>.*?</content:encoded\s*>", re.DOTALL),
-           re.compile(rb"<content(?:\s[^>]*)?>.*?</content\s*>", re.DOTALL),
-           re.compile(rb"<media:(\w+)\b[^>]*>.*?</media:\1\s*>", re.DOTALL),
-           re.compile(rb"<media:\w+\b[^>]*/>"),
-           re.compile(rb"<category\b[^>]*>[^<]*</category\s*>"))
+# (The Guardian: 40 -> 23 ms). Removed by a linear scan (a lazy regex is quadratic on a body
+# full of unclosed tags: 25 s for 5 MB); an element without its closing tag ends the scan, and
+# the rest is left for feedparser to judge.
+_UNUSED_START = re.compile(rb"<(content:encoded|content|media:\w+|category)(?=[\s>/])")
 
 
 def _offset(text: str | None, assumed: tzinfo) -> tzinfo:
@@ -173,11 +170,34 @@ def _not_a_feed(body: bytes, result: Any) -> str:
     return "not an RSS or Atom feed (no feed element found)"
 
 
+def _element_end(body: bytes, name: bytes, tag_end: int) -> int:
+    """Index just past the element whose start tag's ``>`` is at ``tag_end``; -1 if the element
+    never closes."""
+    if body[tag_end - 1:tag_end] == b"/":
+        return tag_end + 1  # self-closing
+    search = tag_end + 1
+    while (close := body.find(b"</" + name, search)) != -1:
+        after = close + 2 + len(name)
+        if body[after:after + 1] in (b">", b" ", b"\t", b"\r", b"\n"):
+            end = body.find(b">", after)
+            return -1 if end == -1 else end + 1
+        search = after
+    return -1
+
+
 def drop_unused(body: bytes) -> bytes:
-    """The feed without the elements listed in ``_UNUSED`` (bodies, media, categories)."""
-    for pattern in _UNUSED:
-        body = pattern.sub(b"", body)
-    return body
+    """The feed without article bodies, media elements and categories (never read here)."""
+    kept: list[bytes] = []
+    position = 0
+    while match := _UNUSED_START.search(body, position):
+        tag_end = body.find(b">", match.end())
+        end = -1 if tag_end == -1 else _element_end(body, match.group(1), tag_end)
+        if end == -1:
+            break
+        kept.append(body[position:match.start()])
+        position = end
+    kept.append(body[position:])
+    return b"".join(kept)
 
 
 def parse_feed(body: bytes, ctx: Parsed, zone: str = DEFAULT_ZONE) -> list[Item]:
