@@ -17,8 +17,9 @@ import httpx
 
 from sources.http import Fetcher, FetchError, HttpSettings
 from sources.kinds import kind_of
-from sources.model import FetchResult, Parsed, SourceSpec, Validators
+from sources.model import FetchResult, Parsed, Parser, SourceSpec, Validators
 from topicscout.errors import SourceError
+from topicscout.types import Item
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ async def fetch_source(fetcher: Fetcher, job: Job, now: datetime) -> FetchResult
                      content_type=response.content_type)
         # Parsing is CPU work (feedparser ~11 ms a feed): keep the event loop free for I/O.
         started = time.perf_counter()
-        items = await asyncio.to_thread(kind.parser(job.source), response.body, ctx)
+        items = await _parse(kind.parser(job.source), response.body, ctx,
+                             fetcher.settings.deadline)
         seconds += time.perf_counter() - started
         return replace(fetched, items=tuple(items), elapsed=seconds)
     except SourceError as e:
@@ -78,6 +80,18 @@ async def crawl(jobs: Sequence[Job], now: datetime, *, settings: HttpSettings | 
         for job in jobs:
             tasks.create_task(run(job))
     return results
+
+
+async def _parse(parser: Parser, body: bytes, ctx: Parsed, limit: float) -> list[Item]:
+    """Run a parser in a worker thread, giving up on it (not on the crawl) after ``limit`` s.
+
+    Bodies are size-capped and feeds entry-capped, so this is a safety net: a thread cannot be
+    stopped, but the crawl can stop waiting for it."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(parser, body, ctx), limit)
+    except TimeoutError:
+        raise SourceError(f"parsing the response took longer than {limit:g} s; "
+                          "gave up") from None
 
 
 def _one_line(text: str) -> str:

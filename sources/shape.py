@@ -138,15 +138,17 @@ def parse_rank(value: Any) -> int | None:
     return None
 
 
-_TAGS = re.compile(r"<[^>]*>")
+# [^<>]: a tag never spans another "<", which also keeps the scan linear on "<<<<…" input.
+_TAGS = re.compile(r"<[^<>]*>")
 _SPACES = re.compile(r"\s+")
+TITLE_INPUT_CHARS = 2000  # a title longer than this is junk; cut before any regex sees it
 
 
 def clean_title(value: Any) -> str:
     """Display text: tags stripped, entities decoded, whitespace collapsed; '' when unusable."""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         return ""
-    text = html.unescape(_TAGS.sub(" ", str(value)))
+    text = html.unescape(_TAGS.sub(" ", str(value)[:TITLE_INPUT_CHARS]))
     return _SPACES.sub(" ", text).strip()
 
 

@@ -117,10 +117,13 @@ def _entry_item(entry: Any, spec: ListSpec, ctx: Parsed) -> Item | None:
                 rank=rank, heat=parse_heat(read_field(entry, spec.heat)), pinned=spec.pinned)
 
 
+MAX_ENTRIES = 500  # entries read per list (hot lists carry 10-100; more is abuse or a bug)
+
+
 def _list_at(data: Any, spec: ListSpec) -> list[Any]:
     value = get_path(data, spec.path)
     if isinstance(value, list):
-        return value
+        return value[:MAX_ENTRIES]
     if spec.optional:
         return [value] if isinstance(value, dict) else []
     raise SourceError(f"expected {spec.path} list, got {describe(value)}")

@@ -170,6 +170,21 @@ def test_a_storage_error_ends_the_crawl_as_itself(server: FakeServer, store: Sto
         crawl(app_with(store, feed_source(server, "a", "/a")))
 
 
+def test_a_parser_that_hangs_is_given_up_on(server: FakeServer, store: Store,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as clock
+
+    def stuck(_source: object) -> object:
+        def parse(_body: bytes, _ctx: object) -> list[object]:
+            clock.sleep(1.5)
+            return []
+        return parse
+    monkeypatch.setitem(KINDS, "rss", Kind(KINDS["rss"].request, stuck))  # type: ignore[arg-type]
+    app = app_with(store, feed_source(server, "a", "/a"), crawl=replace(FAST, deadline=0.5))
+    report = crawl(app)
+    assert report.outcomes[0].error == "parsing the response took longer than 0.5 s; gave up"
+
+
 def test_health_lists_sources_that_left_the_config(server: FakeServer, store: Store) -> None:
     crawl(app_with(store, feed_source(server, "old", "/old")))
     rows = service.source_health(app_with(store))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sources.encoding import charset_override, guess_chinese_charset
-from sources.feeds import drop_unused, parse_feed_date
+from sources.feeds import MAX_ENTRIES, drop_unused, parse_feed_date
 from tests.sources.helpers import DATA, parse, source
 from topicscout.errors import SourceError
 
@@ -151,3 +151,12 @@ def test_dropping_is_linear_even_on_a_body_full_of_unclosed_tags() -> None:
     started = time.perf_counter()
     assert drop_unused(hostile) == hostile
     assert time.perf_counter() - started < 0.5  # a lazy regex took 25 s here
+
+
+def test_abusively_long_feeds_are_read_up_to_max_entries() -> None:
+    entry = b"<item><title>t%d</title></item>"
+    body = b'<rss version="2.0"><channel>' + b"".join(entry % i for i in range(20_000))
+    started = time.perf_counter()
+    items = parse(source(kind="rss"), body)
+    assert len(items) == MAX_ENTRIES and items[-1].title == f"t{MAX_ENTRIES - 1}"
+    assert time.perf_counter() - started < 2

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sources.hotlists.base import MAX_ENTRIES
 from sources.kinds import kind_of
 from sources.shape import parse_heat
 from tests.sources.helpers import DATA, parse, source
@@ -146,3 +147,9 @@ def test_unknown_platform_is_a_clear_error() -> None:
     spec = source("x", platform="myspace")
     with pytest.raises(SourceError, match="unknown hot-list platform 'myspace'"):
         kind_of(spec).request(spec, datetime.now(UTC))
+
+
+def test_lists_are_read_up_to_max_entries() -> None:
+    entries = [{"word": f"w{i}", "num": i} for i in range(5000)]
+    items = hotlist("weibo", {"ok": 1, "data": {"realtime": entries}})
+    assert len(items) == MAX_ENTRIES and items[-1].rank == MAX_ENTRIES
