@@ -113,6 +113,8 @@ def parse_heat(value: Any) -> int | None:
     """A heat figure as an integer: 7809518, "7809518", "1854 万热度" -> 18540000, "1.2亿"."""
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, int) and not 0 <= value <= _MAX_HEAT:
+        return None  # also keeps float() from overflowing on a 400-digit integer
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):

@@ -27,6 +27,7 @@ def recorded(name: str) -> bytes:
     ("1854 万热度", 18_540_000), ("7809518", 7_809_518), (7809518, 7_809_518),
     ("1.2亿", 120_000_000), ("热度 3.5w", 35_000), ("12,345", 12_345), (12.6, 13),
     ("", None), ("hot", None), (None, None), (True, None), (-5, None), ({"v": 1}, None),
+    (10**400, None), ("9" * 400, None), (float("nan"), None),
 ])
 def test_heat_becomes_an_integer(text: object, heat: int | None) -> None:
     assert parse_heat(text) == heat

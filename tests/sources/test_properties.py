@@ -38,7 +38,8 @@ RECORDED_JSON = [(spec, json.loads(path.read_bytes())) for spec, path in RECORDE
                  if path.suffix == ".json"]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    | st.sampled_from([10**400, -(2**63), 2**64, "9" * 400, "1854 万热度", "", "#"]),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(
         st.sampled_from(["data", "list", "realtime", "word", "title", "num", "cards", "0",
                          "content", "word_list", "items", "url", "hotScore", "target", "code",
