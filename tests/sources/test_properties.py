@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sources.hotlists import PLATFORMS
+from sources.shape import clean_title, parse_heat, parse_rank
 from tests.sources.helpers import DATA, parse, source
 from topicscout.config import SourceConfig
 from topicscout.errors import SourceError
@@ -49,6 +50,20 @@ json_values = st.recursive(
 # HYPOTHESIS_EXAMPLES=5000 for a long hunt; 150 keeps the suite quick.
 PROPERTY = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
+
+
+json_leaves = (st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+               | st.integers(min_value=10**15, max_value=10**500)
+               | st.text(alphabet="0123456789.,万亿wk 热度", max_size=400))
+
+
+@PROPERTY
+@given(value=json_leaves | st.lists(json_leaves, max_size=3))
+def test_field_readers_accept_any_json_value(value: Any) -> None:
+    heat, rank, title = parse_heat(value), parse_rank(value), clean_title(value)
+    assert heat is None or (isinstance(heat, int) and 0 <= heat <= 10**15)
+    assert rank is None or (isinstance(rank, int) and rank > 0)
+    assert isinstance(title, str) and title == title.strip()
 
 
 def _check(spec: SourceConfig, body: bytes) -> None:
@@ -104,6 +119,33 @@ def test_recorded_json_with_any_node_replaced_gives_items_or_a_source_error(
         nodes = _nodes(document)
         document = _replaced(document, nodes[pick % len(nodes)], value)
     _check(spec, json.dumps(document, ensure_ascii=False).encode())
+
+
+def _entries(document: Any) -> list[tuple[Any, ...]]:
+    """Paths to the objects that sit in lists: the entries of a hot list."""
+    return [path for path in _nodes(document) if path and isinstance(path[-1], int)
+            and isinstance(_at(document, path), dict)]
+
+
+def _at(document: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        document = document[key]
+    return document
+
+
+@PROPERTY
+@given(which=st.integers(0, len(RECORDED_JSON) - 1), pick=st.integers(0, 10**9),
+       values=st.lists(json_values, min_size=32, max_size=32))
+def test_an_entry_with_every_field_randomised_gives_items_or_a_source_error(
+        which: int, pick: int, values: list[Any]) -> None:
+    spec, document = RECORDED_JSON[which]
+    entries = _entries(document)
+    entry_path = entries[pick % len(entries)]
+    entry = _at(document, entry_path)
+    leaves = [p for p in _nodes(entry) if p and not isinstance(_at(entry, p), dict | list)]
+    for index, leaf in enumerate(leaves):
+        entry = _replaced(entry, leaf, values[index % len(values)])
+    _check(spec, json.dumps(_replaced(document, entry_path, entry)).encode())
 
 
 @PROPERTY
