@@ -19,7 +19,7 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -76,25 +76,60 @@ def serve(count: int, conn: multiprocessing.connection.Connection) -> None:
         conn.send(len(server.requests))
 
 
+@dataclass(frozen=True)
+class Run:
+    label: str
+    report: service.CrawlReport
+    requests: int  # HTTP requests made, retries included
+    wall: float
+    cpu: float
+
+
+def bench_config(port: int, count: int, concurrency: int | None) -> Config:
+    sources = tuple(
+        SourceConfig(name=name, kind="hotlist" if platform else "rss", platform=platform,
+                     url=f"http://127.0.0.1:{port}{path}")
+        for name, path, platform, _ in plan(count))
+    base = Config(sources=sources)
+    # Every source is on 127.0.0.1: the per-host limit is raised to the overall one.
+    limit = concurrency or base.crawl.concurrency
+    return replace(base, crawl=replace(base.crawl, concurrency=limit, per_host=limit))
+
+
+def crawl_once(app: service.App, label: str, now: datetime) -> Run:
+    attempts: list[int] = []
+    cpu0, started = time.process_time(), time.perf_counter()
+    report = asyncio.run(service.crawl(app, now=now,
+                                       on_result=lambda r: attempts.append(r.attempts)))
+    return Run(label, report, sum(attempts), time.perf_counter() - started,
+               time.process_time() - cpu0)
+
+
+def print_run(run: Run, floor: float) -> None:
+    failed = run.report.failed
+    fetched = len(run.report.outcomes)
+    not_modified = sum(o.status == "not modified" for o in run.report.outcomes)
+    print(f"{run.label}: {fetched - len(failed)} ok ({not_modified} not modified), "
+          f"{len(failed)} failed, {run.report.items_new:,} new items")
+    print(f"    wall {run.wall:.2f} s = {run.wall / floor:.2f} x floor "
+          f"-> {'MET' if run.wall <= 2 * floor + 1 else 'MISSED'};  "
+          f"{run.requests / run.wall:,.0f} requests/s ({run.requests} requests);  "
+          f"CPU {run.cpu:.2f} s")
+    for outcome in failed[:3]:
+        print(f"    failed: {outcome.name}: {outcome.error}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=None,
                         help="override [crawl] concurrency (default: the shipped default)")
     args = parser.parse_args()
-    count = args.sources
     parent, child = multiprocessing.Pipe()
-    server = multiprocessing.get_context("fork").Process(target=serve, args=(count, child))
+    server = multiprocessing.get_context("fork").Process(target=serve,
+                                                         args=(args.sources, child))
     server.start()
-    port = parent.recv()
-    sources = tuple(
-        SourceConfig(name=name, kind="hotlist" if platform else "rss", platform=platform,
-                     url=f"http://127.0.0.1:{port}{path}")
-        for name, path, platform, _ in plan(count))
-    base = Config(sources=sources)
-    concurrency = args.concurrency or base.crawl.concurrency
-    config = replace(base, crawl=replace(base.crawl, concurrency=concurrency,
-                                         per_host=concurrency))
+    config = bench_config(parent.recv(), args.sources, args.concurrency)
     with tempfile.TemporaryDirectory() as tmp:
         app = service.App(config=config, store=Store.open(Path(tmp) / "bench.sqlite"))
         # The second crawl happens an hour later (all due again), starting slowest-first.
@@ -106,38 +141,21 @@ def main() -> None:
     parent.send("stop")
     requests = parent.recv()
     server.join()
-    floor = max(delay_of(i) for i in range(count))
+    floor = max(delay_of(i) for i in range(args.sources))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"sources     {count} ({count // 2} feeds with ETags, {count - count // 2} hot lists "
-          f"without, {len([i for i in range(count) if delay_of(i)])} slow: 0.5-{SLOWEST} s)")
+    slow = len([i for i in range(args.sources) if delay_of(i)])
+    print(f"sources     {args.sources} ({args.sources // 2} feeds with ETags, "
+          f"{args.sources - args.sources // 2} hot lists without, {slow} slow: "
+          f"0.5-{SLOWEST} s)")
     print(f"limits      {config.crawl.concurrency} requests in flight (all on one host)")
     print(f"floor       {floor:.2f} s (slowest single response); target wall <= 2 x floor + 1 s "
           f"= {2 * floor + 1:.2f} s")
-    for label, report, requests_made, wall, cpu in runs:
-        failed = report.failed
-        fetched = len(report.outcomes)
-        not_modified = sum(o.status == "not modified" for o in report.outcomes)
-        print(f"{label}: {fetched - len(failed)} ok ({not_modified} not modified), "
-              f"{len(failed)} failed, {report.items_new:,} new items")
-        print(f"    wall {wall:.2f} s = {wall / floor:.2f} x floor "
-              f"-> {'MET' if wall <= 2 * floor + 1 else 'MISSED'};  {requests_made / wall:,.0f} "
-              f"requests/s ({requests_made} requests);  CPU {cpu:.2f} s")
-        for outcome in failed[:3]:
-            print(f"    failed: {outcome.name}: {outcome.error}")
+    for run in runs:
+        print_run(run, floor)
     print(f"server saw  {requests} requests over both crawls; stored {stored['items']:,} items, "
           f"{stored['snapshots']:,} snapshots")
     print(f"peak RSS    {peak_mb:.0f} MB (whole process, incl. jieba/scikit-learn imported by "
           f"the service) -> {'MET' if peak_mb < 200 else 'MISSED'} (< 200 MB)")
-
-
-def crawl_once(app: service.App, label: str,
-               now: datetime) -> tuple[str, service.CrawlReport, int, float, float]:
-    attempts: list[int] = []
-    cpu0, started = time.process_time(), time.perf_counter()
-    report = asyncio.run(service.crawl(app, now=now,
-                                       on_result=lambda r: attempts.append(r.attempts)))
-    return (label, report, sum(attempts), time.perf_counter() - started,
-            time.process_time() - cpu0)
 
 
 if __name__ == "__main__":

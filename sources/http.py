@@ -167,7 +167,6 @@ class Fetcher:
         ``Response.seconds`` / ``FetchError.seconds`` count time holding a slot (and backoff
         waits), not time queued behind other sources.
         """
-        s = self.settings
         validators = validators or Validators()
         host = host_of(request.url)
         attempt, busy = 0, 0.0
@@ -182,23 +181,26 @@ class Fetcher:
                         busy += time.perf_counter() - started
                 return replace(response, seconds=busy)
             except _Retryable as e:
-                wait = e.wait if e.wait is not None else backoff_delay(attempt, s.backoff,
-                                                                       s.max_wait)
-                if attempt > s.retries:
-                    notes = [f"after {attempt} attempts"] if attempt > 1 else []
-                    notes += [f"Retry-After {e.wait:.0f} s"] if e.wait is not None else []
-                    tail = f" ({'; '.join(notes)})" if notes else ""
-                    raise FetchError(e.message + tail, e.status, attempt, busy,
-                                     e.wait) from None
-                if wait > s.max_wait:
-                    raise FetchError(f"{e.message} (asked to retry after {wait:.0f} s, "
-                                     f"more than the {s.max_wait:.0f} s we wait)",
-                                     e.status, attempt, busy, e.wait) from None
+                wait = self._wait_or_give_up(e, attempt, busy)
                 await asyncio.sleep(wait)
                 busy += wait
             except FetchError as e:
                 e.attempts, e.seconds = attempt, busy
                 raise
+
+    def _wait_or_give_up(self, e: _Retryable, attempt: int, busy: float) -> float:
+        """Seconds to wait before the next attempt, or FetchError when there is none."""
+        s = self.settings
+        wait = e.wait if e.wait is not None else backoff_delay(attempt, s.backoff, s.max_wait)
+        if attempt > s.retries:
+            notes = [f"after {attempt} attempts"] if attempt > 1 else []
+            notes += [f"Retry-After {e.wait:.0f} s"] if e.wait is not None else []
+            tail = f" ({'; '.join(notes)})" if notes else ""
+            raise FetchError(e.message + tail, e.status, attempt, busy, e.wait)
+        if wait > s.max_wait:
+            raise FetchError(f"{e.message} (asked to retry after {wait:.0f} s, more than the "
+                             f"{s.max_wait:.0f} s we wait)", e.status, attempt, busy, e.wait)
+        return wait
 
     async def _attempt(self, request: Request, validators: Validators, host: str,
                        attempt: int) -> Response:
