@@ -420,30 +420,28 @@ class Store:
                 counts = self._add_items(items) if items and error is None else \
                     IngestCounts(0, 0)
                 self._record_source(name, kind, at, error, etag, last_modified, next_due,
-                                    counts.items_new)
-                self.db.execute("UPDATE sources SET last_elapsed = ? WHERE name = ?",
-                                (elapsed, name))
+                                    counts.items_new, elapsed)
                 return counts
         except sqlite3.Error as e:
             raise StorageError(f"cannot record the fetch of {name}: {e}") from e
 
     def _record_source(self, name: str, kind: str, at: datetime, error: str | None,
                        etag: str | None, last_modified: str | None, next_due: datetime,
-                       items_new: int) -> None:
+                       items_new: int, elapsed: float | None) -> None:
         self.db.execute("INSERT OR IGNORE INTO sources (name, kind) VALUES (?, ?)", (name, kind))
         if error is None:
             self.db.execute(
                 """UPDATE sources SET kind = ?, etag = ?, last_modified = ?, last_attempt = ?,
                      last_success = ?, consecutive_failures = 0, next_due = ?,
-                     items_total = items_total + ? WHERE name = ?""",
+                     items_total = items_total + ?, last_elapsed = ? WHERE name = ?""",
                 (kind, etag, last_modified, to_epoch(at), to_epoch(at), to_epoch(next_due),
-                 items_new, name))
+                 items_new, elapsed, name))
         else:
             self.db.execute(
                 """UPDATE sources SET kind = ?, last_attempt = ?, last_error = ?,
                      last_error_at = ?, consecutive_failures = consecutive_failures + 1,
-                     next_due = ? WHERE name = ?""",
-                (kind, to_epoch(at), error, to_epoch(at), to_epoch(next_due), name))
+                     next_due = ?, last_elapsed = ? WHERE name = ?""",
+                (kind, to_epoch(at), error, to_epoch(at), to_epoch(next_due), elapsed, name))
 
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")
