@@ -323,11 +323,56 @@ def _not_yet(name: str, issue: str) -> Callable[..., None]:
     return command
 
 
-main.command("crawl", help="Fetch every due source once (progress bar and summary table).")(
-    click.option("--source", help="Only this source.")(
-        common_options(_not_yet("crawl", "the sources issue"))))
-main.command("sources", help="Health table: last success, last error, items, failures.")(
-    common_options(_not_yet("sources", "the sources issue")))
+@main.command()
+@click.option("--source", "only", metavar="NAME",
+              help="Only this source (fetched even if it is not due yet).")
+@common_options
+def crawl(only: str | None, config_path: Path | None, db_path: Path | None) -> None:
+    """Fetch every due source once (progress bar and summary table).
+
+    Exit status 0 unless every fetched source failed (1); a bad --source is an error (2).
+    """
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from topicscout.sources_view import render_crawl
+    from topicscout.types import utc_now
+
+    app = open_app(config_path, db_path)
+    if not app.config.sources:
+        raise InputError("no [[sources]] in the config: nothing to crawl")
+    now = utc_now()
+    due, _ = service.sources_to_crawl(app, now, only)
+    columns = (TextColumn("crawling"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("", total=len(due))
+        report = asyncio.run(service.crawl(
+            app, now=now, only=only,
+            on_result=lambda r: progress.update(task, advance=1, description=r.source)))
+    app.close()
+    if not report.outcomes:
+        console.print(f"nothing due: {len(report.not_due)} source(s) wait for their interval "
+                      "(`topicscout sources` shows when)")
+        return
+    render_crawl(console, report)
+    if report.all_failed:
+        sys.exit(1)
+
+
+@main.command("sources")
+@common_options
+def sources_(config_path: Path | None, db_path: Path | None) -> None:
+    """Health table: last success, last error, items, consecutive failures, next due."""
+    from topicscout.sources_view import render_health
+
+    app = open_app(config_path, db_path)
+    render_health(console, service.source_health(app), app.config.digest.tz)
+    app.close()
+
+
+
 @main.command("run")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: one object per line, for log collectors.")

@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sources.hotlists import PLATFORMS
+from sources.http import HttpSettings
 from topicscout.errors import ConfigError
 from topicscout.timeutil import parse_clock, parse_duration
 from trends.model import Brand
@@ -76,6 +78,10 @@ class SourceConfig:
         return dict(self.options).get(key, default)
 
 
+# [crawl] is read straight into the crawler's own settings: its defaults live there, once.
+CrawlConfig = HttpSettings
+
+
 @dataclass(frozen=True)
 class Config:
     brand: BrandConfig = field(default_factory=BrandConfig)
@@ -84,6 +90,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     sources: tuple[SourceConfig, ...] = ()
     path: Path | None = None  # where it was loaded from
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)  # HTTP limits of the crawler
 
     @property
     def db_path(self) -> Path:
@@ -223,7 +230,7 @@ def _storage(raw: Mapping[str, Any], p: _Problems) -> StorageConfig:
 _SOURCE_KEYS = {"name", "kind", "url", "platform", "every", "enabled", "headers"}
 # Keys a kind may take on top of the common ones; values are passed through as options.
 KIND_OPTIONS: dict[str, set[str]] = {
-    "rss": set(),
+    "rss": {"timezone"},  # IANA zone assumed for zone-less dates (default Asia/Shanghai)
     "hotlist": set(),
     "newsnow": set(),
     "dailyhot": set(),
@@ -251,6 +258,15 @@ def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
         p.add(f"{path}.url", f"is required for kind {kind!r}")
     if kind in ("hotlist", "newsnow", "dailyhot") and not platform:
         p.add(f"{path}.platform", f"is required for kind {kind!r}")
+    if kind == "hotlist" and platform and platform not in PLATFORMS:
+        p.add(f"{path}.platform", f"{platform!r} is not a known hot list (known: "
+              f"{', '.join(sorted(PLATFORMS))}; use kind \"newsnow\" or \"json\" for others)")
+    if kind == "dailyhot" and url is None:
+        p.add(f"{path}.url", "is required for kind 'dailyhot' (the base URL of your DailyHotApi)")
+    if kind == "rss" and "timezone" in raw:
+        _parsed(raw, "timezone", path, _check_zone, None, p)
+    if kind == "json":
+        _json_options(raw, path, p)
     headers = _typed(raw, "headers", path, dict, {}, p)
     if not all(isinstance(v, str) for v in headers.values()):
         p.add(f"{path}.headers", "values must be strings")
@@ -263,6 +279,16 @@ def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
         headers=tuple(sorted(headers.items())),
         options=tuple(sorted(options.items())),
     )
+
+
+def _json_options(raw: Mapping[str, Any], path: str, p: _Problems) -> None:
+    for key in ("items", "title", "link", "rank", "heat"):
+        _typed(raw, key, path, str, None, p)
+    method = _typed(raw, "method", path, str, "GET", p)
+    if method.upper() not in ("GET", "POST"):
+        p.add(f"{path}.method", f"must be GET or POST, got {method!r}")
+    if "body" in raw and not isinstance(raw["body"], str | dict):
+        p.add(f"{path}.body", "must be a table or a JSON string")
 
 
 def _sources(raw: Any, p: _Problems) -> tuple[SourceConfig, ...]:
@@ -278,7 +304,32 @@ def _sources(raw: Any, p: _Problems) -> tuple[SourceConfig, ...]:
     return tuple(parsed)
 
 
-_SECTIONS = {"brand", "digest", "telegram", "storage", "sources"}
+def _seconds(text: str) -> float:
+    return parse_duration(text).total_seconds()
+
+
+def _positive(raw: Mapping[str, Any], key: str, default: int, p: _Problems) -> int:
+    value = _typed(raw, key, "crawl", int, default, p)
+    if value < (0 if key == "retries" else 1):
+        p.add(f"crawl.{key}", f"must be {'0 or more' if key == 'retries' else 'positive'}, "
+              f"got {value}")
+        return default
+    return int(value)
+
+
+def _crawl(raw: Mapping[str, Any], p: _Problems) -> CrawlConfig:
+    p.unknown_keys(raw, _known(CrawlConfig), "crawl")
+    d = CrawlConfig()
+    durations = {key: _parsed(raw, key, "crawl", _seconds, getattr(d, key), p)
+                 for key in ("connect_timeout", "read_timeout", "deadline", "backoff",
+                             "max_wait")}
+    counts = {key: _positive(raw, key, getattr(d, key), p)
+              for key in ("concurrency", "per_host", "max_bytes", "max_redirects", "retries")}
+    user_agent = _typed(raw, "user_agent", "crawl", str, d.user_agent, p)
+    return CrawlConfig(**durations, **counts, user_agent=user_agent)
+
+
+_SECTIONS = {"brand", "digest", "telegram", "storage", "sources", "crawl"}
 
 
 def parse_config(raw: Mapping[str, Any], path: Path | None = None) -> Config:
@@ -300,6 +351,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None = None) -> Config:
         storage=_storage(table("storage"), p),
         sources=_sources(raw.get("sources", []), p),
         path=path,
+        crawl=_crawl(table("crawl"), p),
     )
     if p.lines:
         raise ConfigError(p.lines, str(path) if path else "")

@@ -109,11 +109,7 @@ def load_crawler() -> Crawler | None:
         log.warning("TEST HOOK %s=%s: not crawling the configured sources", TEST_CRAWLER_ENV,
                     hook)
         return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    crawl = getattr(service, "crawl", None)
-    # MERGE: remove this fallback once service.crawl (issue 3) is merged.
-    if crawl is None:
-        log.warning("crawler not available in this build: sources are not fetched")
-    return crawl
+    return service.crawl
 
 
 class TelegramSender:

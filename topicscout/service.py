@@ -14,11 +14,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from topicscout.config import Config
-from topicscout.errors import InputError, StorageError
+from sources.crawl import Job
+from sources.crawl import crawl as crawl_sources
+from sources.health import health_status, is_due, next_due
+from sources.model import FetchResult, Validators
+from topicscout.config import Config, SourceConfig
+from topicscout.errors import InputError, StorageError, TopicscoutError
 from topicscout.fulltext import match_query
 from topicscout.snapshots import BadLine, item_to_record, parse_line, read_snapshot_file
-from topicscout.store import Store, from_epoch, to_epoch
+from topicscout.store import SourceState, Store, from_epoch, to_epoch
 from topicscout.types import Item, normalize_for_identity, utc_now
 from topicscout.views import (
     VOTE_VALUES,
@@ -401,3 +405,166 @@ def _idea_from_row(row: dict[str, Any]) -> Idea:
         items=tuple(parse_line(json.dumps(record)) for record in row["items"]),
     )
     return Idea(topic=topic, angle=row["angle"])
+
+
+# -- sources (issue 3) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What one source's fetch did, for the crawl summary."""
+
+    name: str
+    status: str  # "ok", "not modified" or "failed"
+    items: int  # entries in the list or feed as fetched
+    items_new: int  # of those, never seen before
+    snapshots_new: int  # observations stored
+    elapsed: float  # seconds
+    error: str | None = None  # one line, when failed
+    http_status: int | None = None
+
+
+@dataclass
+class CrawlReport:
+    """One crawl: an outcome per fetched source (in finishing order) and who was not due."""
+
+    started: datetime
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+    not_due: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def all_failed(self) -> bool:
+        """True when sources were fetched and none of them succeeded (the CLI exits 1)."""
+        return bool(self.outcomes) and len(self.failed) == len(self.outcomes)
+
+    @property
+    def items_new(self) -> int:
+        return sum(o.items_new for o in self.outcomes)
+
+
+def sources_to_crawl(app: App, now: datetime, only: str | None = None
+                     ) -> tuple[list[SourceConfig], list[str]]:
+    """(due sources, enabled sources not yet due). ``only`` names one source, fetched even if
+    not due; an unknown or disabled name is an InputError."""
+    if only is not None:
+        chosen = [s for s in app.config.sources if s.name == only]
+        if not chosen:
+            known = ", ".join(s.name for s in app.config.sources) or "none configured"
+            raise InputError(f"--source {only!r}: no such source (known: {known})")
+        if not chosen[0].enabled:
+            raise InputError(f"--source {only!r} is disabled in the config (enabled = false)")
+        return chosen, []
+    states = app.store.source_states()
+    due: list[SourceConfig] = []
+    waiting: list[SourceConfig] = []
+    for source in (s for s in app.config.sources if s.enabled):
+        state = states.get(source.name)
+        (due if is_due(state.next_due if state else None, now) else waiting).append(source)
+    return due, [s.name for s in waiting]
+
+
+async def crawl(app: App, *, now: datetime | None = None, only: str | None = None,
+                on_result: Callable[[FetchResult], None] | None = None) -> CrawlReport:
+    """Fetch every due source once, concurrently; store each result as it arrives.
+
+    Each source's items and fetch state are written in one transaction; a broken source is a
+    failed outcome with its error line, never an exception. Store writes happen on the event
+    loop's thread (the one that opened the store) and take milliseconds.
+    """
+    now = now or utc_now()
+    due, not_due = sources_to_crawl(app, now, only)
+    report = CrawlReport(started=now, not_due=not_due)
+    states = app.store.source_states()
+    by_name = {s.name: s for s in due}
+
+    def record(result: FetchResult) -> None:
+        report.outcomes.append(_record_result(app, by_name[result.source], result,
+                                              states.get(result.source), now))
+        if on_result is not None:
+            on_result(result)
+
+    jobs = [Job(s, _validators(states.get(s.name))) for s in _slowest_first(due, states)]
+    try:
+        await crawl_sources(jobs, now, settings=app.config.crawl, on_result=record)
+    except ExceptionGroup as group:
+        # A StorageError (disk full, locked) ends the crawl: surface it as the one clean error
+        # the CLI knows, not as a task group. Anything else is a bug and stays as it is.
+        first = group.exceptions[0]
+        if len(group.exceptions) == 1 and isinstance(first, TopicscoutError):
+            raise first from None
+        raise
+    return report
+
+
+def _slowest_first(sources: list[SourceConfig], states: dict[str, SourceState]
+                   ) -> list[SourceConfig]:
+    """Longest-first order (by the last fetch's duration; never-fetched first, as they may be
+    slow): a slow source that starts last would stretch the crawl by its whole duration."""
+    def last(source: SourceConfig) -> float:
+        state = states.get(source.name)
+        return float("inf") if state is None or state.last_elapsed is None \
+            else state.last_elapsed
+    return sorted(sources, key=last, reverse=True)
+
+
+def _validators(state: SourceState | None) -> Validators:
+    return Validators(state.etag, state.last_modified) if state else Validators()
+
+
+def _record_result(app: App, source: SourceConfig, result: FetchResult,
+                   state: SourceState | None, now: datetime) -> SourceOutcome:
+    failures = (state.consecutive_failures if state else 0) + 1 if result.error else 0
+    counts = app.store.record_fetch(
+        source.name, source.kind, result.items, at=now, error=result.error, etag=result.etag,
+        last_modified=result.last_modified,
+        next_due=next_due(now, source.every, failures, result.retry_after),
+        elapsed=result.elapsed)
+    status = "failed" if result.error else "not modified" if result.not_modified else "ok"
+    return SourceOutcome(name=source.name, status=status, items=len(result.items),
+                         items_new=counts.items_new, snapshots_new=counts.snapshots_new,
+                         elapsed=result.elapsed, error=result.error, http_status=result.status)
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One row of `topicscout sources`."""
+
+    name: str
+    kind: str
+    enabled: bool
+    status: str  # ok, error, backing off, failing, pending, disabled, not in config
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    next_due: datetime | None
+    items_total: int
+
+
+def source_health(app: App) -> list[SourceHealth]:
+    """Every configured source with its fetch state, plus stored sources no longer configured
+    (listed, not hidden: their items are still in the database)."""
+    states = app.store.source_states()
+    rows = [_health(s.name, s.kind, s.enabled, states.get(s.name)) for s in app.config.sources]
+    configured = {s.name for s in app.config.sources}
+    rows += [_health(name, state.kind or "?", False, state, status="not in config")
+             for name, state in sorted(states.items()) if name not in configured]
+    return rows
+
+
+def _health(name: str, kind: str, enabled: bool, state: SourceState | None,
+            status: str | None = None) -> SourceHealth:
+    failures = state.consecutive_failures if state else 0
+    return SourceHealth(
+        name=name, kind=kind, enabled=enabled,
+        status=status or health_status(enabled=enabled, failures=failures,
+                                       ever_succeeded=bool(state and state.last_success)),
+        last_success=state.last_success if state else None,
+        last_error=state.last_error if state else None,
+        last_error_at=state.last_error_at if state else None,
+        consecutive_failures=failures, next_due=state.next_due if state else None,
+        items_total=state.items_total if state else 0)

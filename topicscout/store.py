@@ -121,6 +121,13 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m010_sources_last_elapsed(db: sqlite_utils.Database) -> None:
+    # Seconds the last fetch took: the crawler starts the slowest sources first, so one slow
+    # upstream does not start last and stretch the whole crawl.
+    db.execute("ALTER TABLE sources ADD COLUMN last_elapsed REAL")
+
+
+@migrations()
 def m030_bot_search(db: sqlite_utils.Database) -> None:
     """Full-text index over item titles for /search (jieba tokens, default FTS5 tokenizer).
 
@@ -198,6 +205,25 @@ class PruneCounts:
 
     snapshots: int
     items: int
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the store remembers about fetching one source."""
+
+    name: str
+    kind: str | None
+    etag: str | None  # validators of the last good response, for a conditional GET
+    last_modified: str | None
+    last_attempt: datetime | None
+    last_success: datetime | None
+    last_error: str | None  # one line; kept after a later success, for the health table
+    last_error_at: datetime | None
+    consecutive_failures: int  # reset to 0 by a success
+    next_due: datetime | None  # backs off after repeated failures
+    items_total: int  # distinct items this source has contributed
+    last_elapsed: float | None = None  # seconds the last fetch took
+
 
 class Store:
     """A topicscout database. Open with :meth:`open`; one instance per thread."""
@@ -626,6 +652,54 @@ class Store:
     def checkpoint(self) -> None:
         """Fold the WAL back into the main file (after a prune), so the file stops growing."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- sources (issue 3) ---------------------------------------------------------------
+
+    def source_states(self) -> dict[str, SourceState]:
+        """Fetch state of every source ever recorded, by name."""
+        rows = self.db.execute(
+            """SELECT name, kind, etag, last_modified, last_attempt, last_success, last_error,
+                      last_error_at, consecutive_failures, next_due, items_total, last_elapsed
+               FROM sources""")
+        return {r[0]: SourceState(
+            name=r[0], kind=r[1], etag=r[2], last_modified=r[3],
+            last_attempt=from_epoch(r[4]), last_success=from_epoch(r[5]), last_error=r[6],
+            last_error_at=from_epoch(r[7]), consecutive_failures=int(r[8] or 0),
+            next_due=from_epoch(r[9]), items_total=int(r[10] or 0), last_elapsed=r[11])
+            for r in rows}
+
+    def record_fetch(self, name: str, kind: str, items: Sequence[Item], *, at: datetime,
+                     error: str | None, etag: str | None, last_modified: str | None,
+                     next_due: datetime, elapsed: float | None = None) -> IngestCounts:
+        """One fetch of one source: its items (snapshot + upsert) and its new fetch state, in
+        one transaction. ``error`` set means a failure: validators and items are left alone."""
+        try:
+            with self.db.atomic():
+                counts = self._add_items(items) if items and error is None else \
+                    IngestCounts(0, 0)
+                self._record_source(name, kind, at, error, etag, last_modified, next_due,
+                                    counts.items_new, elapsed)
+                return counts
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot record the fetch of {name}: {e}") from e
+
+    def _record_source(self, name: str, kind: str, at: datetime, error: str | None,
+                       etag: str | None, last_modified: str | None, next_due: datetime,
+                       items_new: int, elapsed: float | None) -> None:
+        self.db.execute("INSERT OR IGNORE INTO sources (name, kind) VALUES (?, ?)", (name, kind))
+        if error is None:
+            self.db.execute(
+                """UPDATE sources SET kind = ?, etag = ?, last_modified = ?, last_attempt = ?,
+                     last_success = ?, consecutive_failures = 0, next_due = ?,
+                     items_total = items_total + ?, last_elapsed = ? WHERE name = ?""",
+                (kind, etag, last_modified, to_epoch(at), to_epoch(at), to_epoch(next_due),
+                 items_new, elapsed, name))
+        else:
+            self.db.execute(
+                """UPDATE sources SET kind = ?, last_attempt = ?, last_error = ?,
+                     last_error_at = ?, consecutive_failures = consecutive_failures + 1,
+                     next_due = ?, last_elapsed = ? WHERE name = ?""",
+                (kind, to_epoch(at), error, to_epoch(at), to_epoch(next_due), elapsed, name))
 
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")
