@@ -1,0 +1,66 @@
+"""Topics: rising stories clustered by their keywords, each labelled by its top keywords.
+
+Stories are strict (one event); a topic gathers the stories a person would write one post
+about ("孙龙银牌" and "孙龙夺银后哭了"). Each story is a TF-IDF vector of its words, weighted up
+by how much each word is bursting; stories whose vectors are close join one topic (the same
+candidate graph + average linkage as stories, at a looser threshold).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from trends.stories import cluster_graph
+
+# Average cosine (keyword vectors) for two stories to be one topic.
+SAME_TOPIC = 0.45
+# Bursting words pull stories together: weight × (1 + BURST_WEIGHT · log2(burst)).
+BURST_WEIGHT = 0.5
+TOPIC_TERMS = 5
+
+
+def story_vectors(docs: Sequence[Sequence[str]],
+                  bursts: Mapping[str, float]) -> tuple[csr_matrix, np.ndarray]:
+    """Row-normalised TF-IDF vectors (words weighted by burst) and the vocabulary."""
+    vectorizer = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, norm=None)
+    matrix = vectorizer.fit_transform(docs).tocsr()
+    vocabulary = vectorizer.get_feature_names_out()
+    boost = np.array([1 + BURST_WEIGHT * math.log2(max(1.0, bursts.get(t, 1.0)))
+                      for t in vocabulary])
+    matrix = matrix.multiply(boost[np.newaxis, :]).tocsr()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    matrix = csr_matrix(matrix.multiply(1.0 / norms[:, np.newaxis]))
+    return matrix, vocabulary
+
+
+def cluster_stories(docs: Sequence[Sequence[str]], bursts: Mapping[str, float],
+                    threshold: float = SAME_TOPIC) -> tuple[list[list[int]], list[tuple[str, ...]]]:
+    """Groups of story indexes (in input order, so the best story leads) and their labels."""
+    if not docs:
+        return [], []
+    if not any(docs):
+        return [[i] for i in range(len(docs))], [() for _ in docs]
+    matrix, vocabulary = story_vectors(docs, bursts)
+    similar = (matrix @ matrix.T).tocsr()
+    similar.data[similar.data < threshold] = 0
+    similar.eliminate_zeros()
+    labels = cluster_graph(similar, threshold)
+    groups: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        groups.setdefault(label, []).append(index)
+    ordered = sorted(groups.values(), key=lambda g: g[0])
+    return ordered, [_label(matrix, vocabulary, g) for g in ordered]
+
+
+def _label(matrix: csr_matrix, vocabulary: np.ndarray, members: list[int]) -> tuple[str, ...]:
+    """The topic's top keywords: summed weight over its stories, the lead story first."""
+    weights = np.asarray(matrix[members].sum(axis=0)).ravel()
+    weights = weights + np.asarray(matrix[members[0]].todense()).ravel() * 0.5
+    top = np.argsort(-weights, kind="stable")[:TOPIC_TERMS]
+    return tuple(str(vocabulary[i]) for i in top if weights[i] > 0)
