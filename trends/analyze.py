@@ -21,7 +21,15 @@ from trends.ideas import pick_ideas
 from trends.model import Analysis, Brand, Momentum, Story, Topic
 from trends.recurring import RecurringIndex
 from trends.relevance import score_relevance, score_safety
-from trends.rising import BASELINE_DAYS, BURST_SPAN, Context, build_context, momentum, rank_points
+from trends.rising import (
+    BASELINE_DAYS,
+    BURST_SPAN,
+    Context,
+    build_context,
+    ident,
+    momentum,
+    rank_points,
+)
 from trends.stories import group_headlines
 from trends.text import Tokenizer
 from trends.topics import cluster_stories
@@ -55,7 +63,7 @@ class Headline:
 def headlines(observations: Sequence[Item]) -> list[Headline]:
     by_id: dict[str, list[Item]] = defaultdict(list)
     for item in sorted(observations, key=lambda o: o.seen_at):
-        by_id[item.id].append(item)
+        by_id[ident(item)].append(item)
     out = [Headline(id=i, title=obs[-1].title, platform=obs[0].platform,
                     first_seen=obs[0].seen_at, observations=tuple(obs))
            for i, obs in by_id.items()]
@@ -65,10 +73,14 @@ def headlines(observations: Sequence[Item]) -> list[Headline]:
 
 def build_stories(observations: Sequence[Item], tokenizer: Tokenizer) -> list[Story]:
     """Group every headline in ``observations`` into stories (all platforms together)."""
-    heads = headlines(observations)
+    return stories_of(headlines(observations), tokenizer)
+
+
+def stories_of(heads: Sequence[Headline], tokenizer: Tokenizer) -> list[Story]:
     tokens = [tokenizer.tokens(h.title) for h in heads]
     labels = group_headlines([h.title for h in heads], tokens,
-                             times=[h.first_seen.timestamp() for h in heads])
+                             times=[h.first_seen.timestamp() for h in heads],
+                             is_name=tokenizer.is_new_word)
     idf = _idf(tokens)
     members: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
@@ -103,14 +115,15 @@ def rank_stories(observations: Sequence[Item], now: datetime, tokenizer: Tokeniz
                  window: timedelta) -> tuple[list[RankedStory], Context]:
     """Every story on a list right now with its momentum, best first."""
     heads = headlines(observations)
+    stories = stories_of(heads, tokenizer)
     ctx = build_context(observations, now, {h.id: tokenizer.tokens(h.title) for h in heads},
-                        window)
+                        window, [frozenset(o.platform for o in s.observations) for s in stories])
     recurring = RecurringIndex((h.id, h.platform, h.title, h.first_seen) for h in heads)
     first_of = {h.id: h for h in heads}
     ranked = []
-    for story in build_stories(observations, tokenizer):
-        is_recurring = any(recurring.is_recurring(o.id, o.platform, o.title,
-                                                  first_of[o.id].first_seen)
+    for story in stories:
+        is_recurring = any(recurring.is_recurring(ident(o), o.platform, o.title,
+                                                  first_of[ident(o)].first_seen)
                            for o in _distinct(story.observations))
         moment = momentum(story.observations, story.terms, ctx, recurring=is_recurring)
         if moment is not None:
@@ -121,16 +134,16 @@ def rank_stories(observations: Sequence[Item], now: datetime, tokenizer: Tokeniz
 
 
 def _distinct(observations: Sequence[Item]) -> list[Item]:
-    return list({o.id: o for o in observations}.values())
+    return list({ident(o): o for o in observations}.values())
 
 
 def _evidence(stories: Sequence[Story]) -> tuple[Item, ...]:
     latest: dict[str, Item] = {}
     for story in stories:
         for item in story.observations:
-            latest[item.id] = item  # observations are oldest first: the last one wins
+            latest[ident(item)] = item  # observations are oldest first: the last one wins
     return tuple(sorted(latest.values(),
-                        key=lambda o: (-o.seen_at.timestamp(), -rank_points(o.rank), o.id)
+                        key=lambda o: (-o.seen_at.timestamp(), -rank_points(o.rank), ident(o))
                         )[:EVIDENCE_PER_TOPIC])
 
 
@@ -176,7 +189,8 @@ def analyze(observations: Sequence[Item], now: datetime, brand: Brand, *,
     ``suggested`` maps story keys already put in earlier digests to the score they had, so an
     idea is not repeated unless it has new momentum.
     """
-    tokenizer = tokenizer or Tokenizer(brand.keywords + brand.related)
+    if tokenizer is None:  # (a fresh Tokenizer is falsy: it has a length, 0)
+        tokenizer = Tokenizer(brand.keywords + brand.related)
     recent = [o for o in observations if now - lookback(window) < o.seen_at <= now]
     topics = rank_topics(recent, now, brand, tokenizer, window)
     return Analysis(now=now, topics=tuple(topics),

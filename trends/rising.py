@@ -11,10 +11,11 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from topicscout.types import Item
+from topicscout.types import Item, item_id
 from trends.model import Momentum
 
 # How far back "where was it before?" looks: long enough for a climb, short enough to be news.
@@ -22,8 +23,10 @@ CLIMB_SPAN = timedelta(hours=6)
 # A story whose best moment is older than this and that has lost ground is fading.
 PEAK_STALE = timedelta(hours=12)
 # Age after which freshness decays, and how fast (hours).
-FRESH_FOR_H = 10.0
+FRESH_FOR_H = 24.0
 FRESH_DECAY_H = 12.0
+# How fast a slot's worth falls with its rank: #1 = 1, #4 = 4**-RANK_EXPONENT.
+RANK_EXPONENT = 0.8
 # Points for an unranked entry (feeds), comparable to a mid-list hot-list slot.
 UNRANKED_POINTS = 0.3
 # Term bursts compare the last BURST_SPAN with the same hours on BASELINE_DAYS previous days.
@@ -35,11 +38,14 @@ BURST_CAP = 8.0
 # Score weights: climbing and spreading count more than being high on a list.
 W_PRESENCE = 0.5
 W_CLIMB = 1.0
-W_NEW = 0.5  # per platform the story entered within CLIMB_SPAN
-W_BREADTH = 0.6  # per platform beyond the first
+W_NEW = 1.0  # rank points on lists the story entered within CLIMB_SPAN
+W_BREADTH = 3.0  # per platform beyond the first
 W_SPREAD = 0.4  # per platform gained within CLIMB_SPAN
 W_BURST = 0.35  # per doubling of its terms' rate over the baseline
 FADING_FACTOR = 0.25
+# Smoothing of a list's spread rate, and the least weight a list keeps.
+SPREAD_PRIOR = 10
+MIN_WEIGHT = 0.1
 RECURRING_FACTOR = 0.05
 
 PLATFORM_NAMES = {
@@ -49,9 +55,19 @@ PLATFORM_NAMES = {
 }
 
 
+@lru_cache(maxsize=1 << 17)
+def _cached_id(platform: str, title: str, guid: str | None) -> str:
+    return item_id(platform, title, guid)
+
+
+def ident(item: Item) -> str:
+    """``item.id``, memoised: a month of replays asks for the same ids millions of times."""
+    return _cached_id(item.platform, item.title, item.guid)
+
+
 def rank_points(rank: int | None) -> float:
     """#1 = 1.0, #4 = 0.5, #25 = 0.2: the top of a list matters far more than its tail."""
-    return UNRANKED_POINTS if rank is None else 1.0 / math.sqrt(max(rank, 1))
+    return UNRANKED_POINTS if rank is None else max(rank, 1) ** -RANK_EXPONENT
 
 
 def platform_name(platform: str) -> str:
@@ -65,6 +81,10 @@ class Context:
     now: datetime
     fetches: Mapping[str, Sequence[datetime]]  # platform -> its fetch times <= now, sorted
     bursts: Mapping[str, float]  # term -> recent rate / baseline rate (>= 1 only)
+    weights: Mapping[str, float] = field(default_factory=dict)  # platform -> its spread rate
+
+    def weight(self, platform: str) -> float:
+        return self.weights.get(platform, 1.0)
 
     def fetch_at(self, platform: str, moment: datetime) -> datetime | None:
         """The platform's last fetch at or before ``moment``."""
@@ -78,15 +98,34 @@ class Context:
 
 
 def build_context(observations: Sequence[Item], now: datetime,
-                  tokens_of: Mapping[str, Sequence[str]], window: timedelta) -> Context:
-    """Fetch times per list and term bursts, from observations at or before ``now``."""
+                  tokens_of: Mapping[str, Sequence[str]], window: timedelta,
+                  story_platforms: Sequence[frozenset[str]] = ()) -> Context:
+    """Fetch times per list, term bursts and list weights, from observations up to ``now``."""
     fetches: dict[str, set[datetime]] = defaultdict(set)
     for item in observations:
         if item.seen_at <= now:
             fetches[item.platform].add(item.seen_at)
     # A list not fetched within the window says nothing about now.
     live = {p: sorted(t) for p, t in fetches.items() if max(t) > now - window}
-    return Context(now=now, fetches=live, bursts=term_bursts(observations, now, tokens_of))
+    return Context(now=now, fetches=live, bursts=term_bursts(observations, now, tokens_of),
+                   weights=platform_weights(story_platforms))
+
+
+def platform_weights(story_platforms: Sequence[frozenset[str]]) -> dict[str, float]:
+    """platform -> how often its stories are on another list too, relative to the best list.
+
+    Learnt from the data at hand (so causal): a list whose entries never spread (video
+    rankings, one outlet's articles) says less about what the public is picking up.
+    """
+    total: dict[str, int] = defaultdict(int)
+    shared: dict[str, int] = defaultdict(int)
+    for platforms in story_platforms:
+        for platform in platforms:
+            total[platform] += 1
+            shared[platform] += len(platforms) > 1
+    rate = {p: (shared[p] + 1) / (total[p] + SPREAD_PRIOR) for p in total}
+    best = max(rate.values(), default=1.0)
+    return {p: max(MIN_WEIGHT, r / best) for p, r in rate.items()}
 
 
 def term_bursts(observations: Sequence[Item], now: datetime,
@@ -103,7 +142,7 @@ def term_bursts(observations: Sequence[Item], now: datetime,
         back = now - item.seen_at
         day, rest = divmod(back, timedelta(days=1))
         if rest <= BURST_SPAN and day <= BASELINE_DAYS:
-            seen[day].add(item.id)
+            seen[day].add(ident(item))
     recent = _term_counts(seen.get(0, set()), tokens_of)
     baseline: dict[str, float] = defaultdict(float)
     days = [d for d in range(1, BASELINE_DAYS + 1) if d in seen]
@@ -118,8 +157,8 @@ def term_bursts(observations: Sequence[Item], now: datetime,
 
 def _term_counts(ids: set[str], tokens_of: Mapping[str, Sequence[str]]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
-    for item_id in ids:
-        for term in set(tokens_of.get(item_id, ())):
+    for key in ids:
+        for term in set(tokens_of.get(key, ())):
             counts[term] += 1
     return counts
 
@@ -152,7 +191,7 @@ class Signals:
 
     presence: float  # rank points now, summed over lists
     climb: float  # rank points gained within CLIMB_SPAN
-    new: int  # lists it entered within CLIMB_SPAN
+    new: float  # rank points on lists it entered within CLIMB_SPAN
     breadth: int  # lists it is on now
     spread: int  # lists gained within CLIMB_SPAN
     burst: float  # best burst of its terms (1 = at baseline)
@@ -164,8 +203,8 @@ def signals(observations: Sequence[Item], terms: Sequence[str], ctx: Context) ->
     """The story's signals at ``ctx.now``; None when it is on no list right now."""
     by_platform = _ranks(observations, ctx.now)
     before = ctx.now - CLIMB_SPAN
-    presence = climb = 0.0
-    new = breadth = breadth_before = 0
+    presence = climb = new = 0.0
+    breadth = breadth_before = 0
     for platform, ranks in by_platform.items():
         points = _points_at(ranks, ctx, platform, ctx.now) \
             if ctx.latest(platform) in ranks else 0.0
@@ -173,10 +212,11 @@ def signals(observations: Sequence[Item], terms: Sequence[str], ctx: Context) ->
         breadth_before += earlier > 0
         if points == 0:
             continue
+        weight = ctx.weight(platform)
         breadth += 1
-        presence += points
-        climb += max(0.0, points - earlier)
-        new += min(ranks) > before
+        presence += weight * points
+        climb += weight * max(0.0, points - earlier)
+        new += weight * points * (min(ranks) > before)
     if breadth == 0:
         return None
     peak_at, peak = _peak(by_platform)
@@ -256,7 +296,7 @@ def describe(past: Sequence[Item], sig: Signals, ctx: Context) -> str:
 def _describe_list(platform: str, ranks: dict[datetime, int | None], ctx: Context) -> str:
     name = platform_name(platform)
     now_at = ctx.latest(platform)
-    rank = ranks[now_at] if now_at in ranks else None
+    rank = ranks.get(now_at) if now_at is not None else None
     recent = sorted(t for t in ranks if t >= ctx.now - CLIMB_SPAN)
     first = min(ranks)
     if rank is None:

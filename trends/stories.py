@@ -14,14 +14,14 @@ differently ("马年春晚节目单" / "春晚节目单公布"), words keep rare
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix, diags
-from sklearn.preprocessing import normalize as normalize_rows
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as normalize_rows
 
 from trends.text import char_ngrams, is_new_word, normalize
 
@@ -63,7 +63,8 @@ def features(title: str, tokens: Sequence[str]) -> list[str]:
 
 
 def similarity_graph(titles: Sequence[str], tokens: Sequence[Sequence[str]],
-                     times: Sequence[float] | None, candidate: float) -> csr_matrix:
+                     times: Sequence[float] | None, candidate: float,
+                     is_name: Callable[[str], bool] = is_new_word) -> csr_matrix:
     """Sparse cosine matrix with entries >= ``candidate`` inside the time span, else 0."""
     docs = [features(t, tok) for t, tok in zip(titles, tokens, strict=True)]
     vectorizer = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, norm=None)
@@ -77,16 +78,17 @@ def similarity_graph(titles: Sequence[str], tokens: Sequence[Sequence[str]],
         stamp = np.asarray(times, dtype=float)
         close = np.abs(stamp[rows] - stamp[cols]) <= STORY_SPAN
         rows, cols, data = rows[close], cols[close], data[close]
-    data = data * _conflicts(titles, tokens, rows, cols)
+    data = data * _conflicts(titles, tokens, rows, cols, is_name)
     keep = data >= candidate
     n = len(titles)
     return csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
 
 
-def _conflicts(titles: Sequence[str], tokens: Sequence[Sequence[str]], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _conflicts(titles: Sequence[str], tokens: Sequence[Sequence[str]], rows: np.ndarray,
+               cols: np.ndarray, is_name: Callable[[str], bool]) -> np.ndarray:
     """Per candidate pair, the factor its cosine is scaled by (1 = no conflict, 0 = never)."""
     nums = [numbers(t) for t in titles]
-    names = [frozenset(t for t in tok if is_new_word(t)) for tok in tokens]
+    names = [frozenset(t for t in tok if is_name(t)) for tok in tokens]
     roundup = [is_roundup(t) for t in titles]
     factor = np.ones(len(rows))
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
@@ -113,18 +115,20 @@ def _average_linkage(graph: csr_matrix, members: np.ndarray, cut: float) -> np.n
 
 def group_headlines(titles: Sequence[str], tokens: Sequence[Sequence[str]],
                     threshold: float = SAME_STORY, *, times: Sequence[float] | None = None,
-                    candidate: float = CANDIDATE) -> list[int]:
+                    candidate: float = CANDIDATE,
+                    is_name: Callable[[str], bool] = is_new_word) -> list[int]:
     """A story label per headline (labels are arbitrary ints; equal label = same story).
 
     ``times`` (epoch seconds of first sighting), when given, keeps headlines more than
-    ``STORY_SPAN`` apart in different stories. Headlines with no usable features stay alone.
+    ``STORY_SPAN`` apart in different stories. ``is_name`` tells names (words the segmenter's
+    dictionary lacks) from ordinary words. Headlines with no usable features stay alone.
     """
     n = len(titles)
     if n == 0:
         return []
     if not any(tokens) and not any(char_ngrams(t) for t in titles):
         return list(range(n))
-    graph = similarity_graph(titles, tokens, times, min(candidate, threshold))
+    graph = similarity_graph(titles, tokens, times, min(candidate, threshold), is_name)
     return cluster_graph(graph, threshold)
 
 

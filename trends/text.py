@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
+from typing import TypeVar
 
 import jieba
+
+T = TypeVar("T")
 
 # Badges platforms glue onto a title ("… 热", "…[新]"): only when set apart by a bracket or a
 # space, so "天气热" keeps its last character.
@@ -60,6 +63,7 @@ def _normalize_once(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(title: str) -> str:
     """NFKC (full→half width), no #tag# marks, badges, outlet tags, emoji; idempotent.
 
@@ -122,6 +126,7 @@ class Tokenizer:
         pattern = "|".join([*(re.escape(w) for w in mixed), _LATIN.pattern])
         self._atoms = re.compile(pattern, re.IGNORECASE)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._facts: dict[tuple[str, str], object] = {}
 
     @property
     def user_words(self) -> tuple[str, ...]:
@@ -149,6 +154,17 @@ class Tokenizer:
         if start < len(text):
             out += self._jieba.lcut(text[start:], HMM=True)
         return [w.strip() for w in out]
+
+    def is_new_word(self, token: str) -> bool:
+        """A Chinese token this dictionary lacks: mostly names of people, teams, products."""
+        return has_cjk(token) and not self._jieba.FREQ.get(token)
+
+    def remember(self, kind: str, title: str, compute: Callable[[], T]) -> T:
+        """A per-title fact derived from its tokens (safety flags, brand matches), cached too."""
+        key = (kind, title)
+        if key not in self._facts:
+            self._facts[key] = compute()
+        return self._facts[key]  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self._cache)
