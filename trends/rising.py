@@ -304,7 +304,7 @@ def _describe_list(platform: str, ranks: dict[datetime, int | None], ctx: Contex
     if first >= ctx.now - CLIMB_SPAN:
         entry = ranks[first]
         if entry is not None and entry != rank:
-            return f"{name}: new {_hours(ctx.now - first)} h ago at #{entry}, now #{rank}"
+            return f"{name} #{entry}→#{rank} in {_hours(ctx.now - first)} h (new)"
         return f"{name}: new at #{rank} ({_hours(ctx.now - first)} h ago)"
     worst_at = max(recent, key=lambda t: (ranks[t] or 0, -t.timestamp()), default=None)
     worst = ranks[worst_at] if worst_at is not None else None

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 # Badges platforms glue onto a title ("… 热", "…[新]"): only when set apart by a bracket or a
 # space, so "天气热" keeps its last character.
-_BADGE = re.compile(r"(?:\s+|^)[（(\[【]?(?:新|热|爆|沸|荐|独家|置顶|直播|视频)[）)\]】]?\s*$"
+_BADGE = re.compile(r"\s+(?:新|热|爆|沸|荐|独家|置顶|直播|视频)\s*$"
                     r"|[（(\[【](?:新|热|爆|沸|荐|独家|置顶|直播|视频|图|组图)[）)\]】]\s*$")
 # Outlet or category tags in 【】 at either end: "【独家】…", "…【图】".
 _BRACKET_TAG = re.compile(r"^\s*【[^】]{1,12}】|【[^】]{1,12}】\s*$")
@@ -106,6 +106,13 @@ def is_useful_token(token: str) -> bool:
     return bool(_WORDISH.search(token))
 
 
+def _whole(word: str) -> str:
+    """A regex for a user word that never matches inside a longer Latin word."""
+    head = r"(?<![a-z0-9])" if re.match("[A-Za-z0-9]", word) else ""
+    tail = r"(?![a-z0-9])" if re.search("[A-Za-z0-9]$", word) else ""
+    return head + re.escape(word) + tail
+
+
 class Tokenizer:
     """jieba with the brand's words as a user dictionary, plus a per-title cache.
 
@@ -123,7 +130,7 @@ class Tokenizer:
         # User words with Latin letters are matched before anything else ("小米SU7").
         mixed = sorted((w for w in self._user_words if re.search("[A-Za-z0-9]", w)),
                        key=len, reverse=True)
-        pattern = "|".join([*(re.escape(w) for w in mixed), _LATIN.pattern])
+        pattern = "|".join([*(_whole(w) for w in mixed), _LATIN.pattern])
         self._atoms = re.compile(pattern, re.IGNORECASE)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._facts: dict[tuple[str, str], object] = {}
