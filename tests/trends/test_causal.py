@@ -22,7 +22,8 @@ later = st.builds(
     lambda platform, title, minutes, rank: Item(
         platform=platform, title=title, seen_at=T0 + timedelta(minutes=minutes), rank=rank),
     st.sampled_from(["weibo", "baidu", "zhihu"]),
-    st.sampled_from(["孙龙短道速滑摘银", "孙龙回应摘银", "全新的话题出现了", "weibo常驻话题1号讨论"]),
+    st.sampled_from(["孙龙短道速滑摘银", "孙龙回应摘银", "全新的话题出现了",
+                     "weibo常驻话题1号讨论"]),
     st.integers(min_value=1, max_value=6000), st.integers(min_value=1, max_value=50))
 
 

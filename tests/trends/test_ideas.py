@@ -93,7 +93,8 @@ def test_a_daily_price_is_recurring_but_the_same_words_on_another_list_are_not()
 
 
 def test_stories_sharing_their_rising_words_make_one_topic(tokenizer: Tokenizer) -> None:
-    docs = [tokenizer.tokens(t) for t in ("孙龙短道速滑摘银", "孙龙摘银后哭了", "宝马召回全球多款车型")]
+    titles = ("孙龙短道速滑摘银", "孙龙摘银后哭了", "宝马召回全球多款车型")
+    docs = [tokenizer.tokens(t) for t in titles]
     groups, labels = cluster_stories(docs, {"孙龙": 6.0})
     assert groups == [[0, 1], [2]]
     assert labels[0][0] == "孙龙"

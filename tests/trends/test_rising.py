@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from tests.trends.conftest import T0, background, hourly, seen
 from topicscout.types import Item
-from trends.model import Brand
 from trends.analyze import analyze
+from trends.model import Brand
 from trends.rising import build_context, momentum, rank_points, term_bursts
 from trends.text import Tokenizer
 

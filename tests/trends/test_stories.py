@@ -43,8 +43,9 @@ def _group(tokenizer: Tokenizer, titles: list[str], times: list[float] | None = 
 
 
 def test_the_same_headline_on_two_platforms_is_one_story(tokenizer: Tokenizer) -> None:
-    labels = _group(tokenizer, ["坏果太多胖东来下架全部智利车厘子", "坏果太多 胖东来下架全部智利车厘子",
-                                "中戏表演系原主任陈刚主动投案"])
+    titles = ["坏果太多胖东来下架全部智利车厘子", "坏果太多 胖东来下架全部智利车厘子",
+              "中戏表演系原主任陈刚主动投案"]
+    labels = _group(tokenizer, titles)
     assert labels[0] == labels[1] != labels[2]
 
 
