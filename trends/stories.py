@@ -17,13 +17,11 @@ import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import csr_matrix, diags
 from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as normalize_rows
 
 from trends.text import char_ngrams, is_new_word, normalize
+from trends.vectors import tfidf, unit_rows
 
 # Cosine at which two headlines become candidates for the same story (stage one).
 CANDIDATE = 0.5
@@ -67,10 +65,9 @@ def similarity_graph(titles: Sequence[str], tokens: Sequence[Sequence[str]],
                      is_name: Callable[[str], bool] = is_new_word) -> csr_matrix:
     """Sparse cosine matrix with entries >= ``candidate`` inside the time span, else 0."""
     docs = [features(t, tok) for t, tok in zip(titles, tokens, strict=True)]
-    vectorizer = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, norm=None)
-    matrix = vectorizer.fit_transform(docs).tocsc()
-    is_word = np.array([f.startswith("w:") for f in vectorizer.get_feature_names_out()])
-    matrix = normalize_rows((matrix @ diags(np.where(is_word, WORD_WEIGHT, 1.0))).tocsr())
+    matrix, vocabulary = tfidf(docs)
+    is_word = np.array([f.startswith("w:") for f in vocabulary], dtype=bool)
+    matrix = unit_rows(csr_matrix(matrix @ diags(np.where(is_word, WORD_WEIGHT, 1.0))))
     similar = (matrix @ matrix.T).tocoo()
     keep = similar.data >= candidate
     rows, cols, data = similar.row[keep], similar.col[keep], similar.data[keep]
@@ -104,13 +101,25 @@ def _conflicts(titles: Sequence[str], tokens: Sequence[Sequence[str]], rows: np.
 
 
 def _average_linkage(graph: csr_matrix, members: np.ndarray, cut: float) -> np.ndarray:
-    """Cluster labels (1..k) of one component: average linkage on 1 - cosine."""
-    sub = graph[members][:, members].toarray()
-    distance = 1.0 - np.clip(sub, 0.0, 1.0)
-    np.fill_diagonal(distance, 0.0)
-    condensed = distance[np.triu_indices(len(members), k=1)]
-    tree = linkage(condensed, method="average")
-    return fcluster(tree, t=1.0 - cut, criterion="distance")
+    """Cluster labels of one component: average linkage, merging while the mean similarity
+    between two groups is >= ``cut`` (as scipy's linkage + fcluster on 1 - cosine, without
+    the 0.7 s of importing scipy.cluster)."""
+    sim = np.clip(graph[members][:, members].toarray(), 0.0, 1.0)
+    n = len(members)
+    np.fill_diagonal(sim, -np.inf)
+    sizes = np.ones(n)
+    labels = np.arange(n)
+    while True:
+        flat = int(np.argmax(sim))
+        i, j = divmod(flat, n)
+        if sim[i, j] < cut:
+            return labels
+        merged = (sizes[i] * sim[i] + sizes[j] * sim[j]) / (sizes[i] + sizes[j])
+        sim[i], sim[:, i] = merged, merged
+        sim[i, i] = -np.inf
+        sim[j], sim[:, j] = -np.inf, -np.inf
+        sizes[i] += sizes[j]
+        labels[labels == j] = i
 
 
 def group_headlines(titles: Sequence[str], tokens: Sequence[Sequence[str]],

@@ -12,10 +12,10 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.sparse import csr_matrix, diags
 
 from trends.stories import cluster_graph
+from trends.vectors import tfidf, unit_rows
 
 # Average cosine (keyword vectors) for two stories to be one topic.
 SAME_TOPIC = 0.45
@@ -27,16 +27,10 @@ TOPIC_TERMS = 5
 def story_vectors(docs: Sequence[Sequence[str]],
                   bursts: Mapping[str, float]) -> tuple[csr_matrix, np.ndarray]:
     """Row-normalised TF-IDF vectors (words weighted by burst) and the vocabulary."""
-    vectorizer = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, norm=None)
-    matrix = vectorizer.fit_transform(docs).tocsr()
-    vocabulary = vectorizer.get_feature_names_out()
+    matrix, vocabulary = tfidf(docs)
     boost = np.array([1 + BURST_WEIGHT * math.log2(max(1.0, bursts.get(t, 1.0)))
                       for t in vocabulary])
-    matrix = matrix.multiply(boost[np.newaxis, :]).tocsr()
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    matrix = csr_matrix(matrix.multiply(1.0 / norms[:, np.newaxis]))
-    return matrix, vocabulary
+    return unit_rows(csr_matrix(matrix @ diags(boost))), np.array(vocabulary, dtype=object)
 
 
 def cluster_stories(docs: Sequence[Sequence[str]], bursts: Mapping[str, float],
