@@ -119,6 +119,21 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+
+@migrations()
+def m020_trends_title_tokens(db: sqlite_utils.Database) -> None:
+    """Tokens of each title, per tokenizer signature: jieba then loads only for new titles."""
+    db.executescript(
+        """
+        CREATE TABLE title_tokens (
+            signature TEXT NOT NULL,      -- trends.text.Tokenizer.signature (user words, rules)
+            title TEXT NOT NULL,
+            tokens TEXT NOT NULL,         -- trends.text.encode_tokens
+            PRIMARY KEY (signature, title)
+        ) WITHOUT ROWID;
+        """
+    )
+
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime reached the store")
@@ -363,6 +378,33 @@ class Store:
         """Read-only escape hatch for reports and tests."""
         yield from self.db.query(sql, list(params))
 
+    # -- trends (issue 4) ----------------------------------------------------------------
+
+    def title_tokens(self, signature: str, titles: Iterable[str]) -> dict[str, str]:
+        """Stored tokens (encoded) of those titles that have them, for one tokenizer signature."""
+        wanted = list(dict.fromkeys(titles))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), _SQL_VARS):
+            chunk = wanted[start:start + _SQL_VARS]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(
+                "SELECT title, tokens FROM title_tokens"
+                f" WHERE signature = ? AND title IN ({marks})",
+                [signature, *chunk]).fetchall())
+        return found
+
+    def save_title_tokens(self, signature: str, tokens: dict[str, str]) -> None:
+        """Remember tokens of new titles; a title already stored keeps its row."""
+        if not tokens:
+            return
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO title_tokens (signature, title, tokens) VALUES (?, ?, ?)",
+                [(signature, title, text) for title, text in tokens.items()])
+
+
+# SQLite's default limit on bound parameters is 999 (older builds): stay under it.
+_SQL_VARS = 900
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")
 

@@ -42,6 +42,9 @@ HISTORY = timedelta(days=BASELINE_DAYS) + BURST_SPAN
 # A topic's score: its best story's, plus this share of the others' (a topic several stories
 # feed is bigger than one headline).
 RELATED_SHARE = 0.3
+# Only this many best stories become topics: the rest are not rising, and scoring their
+# relevance and safety would cost more than everything else together.
+RISING_POOL = 600
 
 
 def lookback(window: timedelta) -> timedelta:
@@ -80,7 +83,7 @@ def stories_of(heads: Sequence[Headline], tokenizer: Tokenizer) -> list[Story]:
     tokens = [tokenizer.tokens(h.title) for h in heads]
     labels = group_headlines([h.title for h in heads], tokens,
                              times=[h.first_seen.timestamp() for h in heads],
-                             is_name=tokenizer.is_new_word)
+                             names=[tokenizer.names(h.title) for h in heads])
     idf = _idf(tokens)
     members: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
@@ -174,6 +177,7 @@ def rank_topics(observations: Sequence[Item], now: datetime, brand: Brand,
     """Rising stories clustered into topics, best momentum first."""
     past = [o for o in observations if o.seen_at <= now]
     ranked, ctx = rank_stories(past, now, tokenizer, window)
+    ranked = ranked[:RISING_POOL]
     groups, labels = cluster_stories([r.tokens for r in ranked], ctx.bursts)
     topics = [make_topic([ranked[i] for i in g], terms, brand, tokenizer)
               for g, terms in zip(groups, labels, strict=True)]

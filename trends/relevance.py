@@ -61,6 +61,12 @@ def builtin_unsafe_words() -> tuple[str, ...]:
     return tuple(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
+def matched_words(brand: Brand) -> tuple[str, ...]:
+    """Every word titles are matched against (their tokens are needed as well as titles')."""
+    return tuple(dict.fromkeys((*brand.keywords, *brand.related, *brand.exclude, *brand.avoid,
+                                *builtin_unsafe_words())))
+
+
 def score_safety(titles: Sequence[str], brand: Brand, tokenizer: Tokenizer) -> Safety:
     """Risky when a title names a disaster, death, crime, politics, or one of the avoid words.
 

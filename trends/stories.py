@@ -14,7 +14,7 @@ differently ("马年春晚节目单" / "春晚节目单公布"), words keep rare
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix, diags
@@ -62,7 +62,7 @@ def features(title: str, tokens: Sequence[str]) -> list[str]:
 
 def similarity_graph(titles: Sequence[str], tokens: Sequence[Sequence[str]],
                      times: Sequence[float] | None, candidate: float,
-                     is_name: Callable[[str], bool] = is_new_word) -> csr_matrix:
+                     names: Sequence[Collection[str]] | None = None) -> csr_matrix:
     """Sparse cosine matrix with entries >= ``candidate`` inside the time span, else 0."""
     docs = [features(t, tok) for t, tok in zip(titles, tokens, strict=True)]
     matrix, vocabulary = tfidf(docs)
@@ -75,17 +75,18 @@ def similarity_graph(titles: Sequence[str], tokens: Sequence[Sequence[str]],
         stamp = np.asarray(times, dtype=float)
         close = np.abs(stamp[rows] - stamp[cols]) <= STORY_SPAN
         rows, cols, data = rows[close], cols[close], data[close]
-    data = data * _conflicts(titles, tokens, rows, cols, is_name)
+    if names is None:
+        names = [frozenset(t for t in tok if is_new_word(t)) for tok in tokens]
+    data = data * _conflicts(titles, names, rows, cols)
     keep = data >= candidate
     n = len(titles)
     return csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
 
 
-def _conflicts(titles: Sequence[str], tokens: Sequence[Sequence[str]], rows: np.ndarray,
-               cols: np.ndarray, is_name: Callable[[str], bool]) -> np.ndarray:
+def _conflicts(titles: Sequence[str], names: Sequence[Collection[str]], rows: np.ndarray,
+               cols: np.ndarray) -> np.ndarray:
     """Per candidate pair, the factor its cosine is scaled by (1 = no conflict, 0 = never)."""
     nums = [numbers(t) for t in titles]
-    names = [frozenset(t for t in tok if is_name(t)) for tok in tokens]
     roundup = [is_roundup(t) for t in titles]
     factor = np.ones(len(rows))
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
@@ -95,7 +96,7 @@ def _conflicts(titles: Sequence[str], tokens: Sequence[Sequence[str]], rows: np.
             factor[k] = 0.0
         elif nums[i] and nums[j] and not nums[i] & nums[j]:
             factor[k] = NUMBER_CONFLICT
-        elif names[i] and names[j] and not names[i] & names[j]:
+        elif names[i] and names[j] and not set(names[i]) & set(names[j]):
             factor[k] = NAME_CONFLICT
     return factor
 
@@ -125,19 +126,20 @@ def _average_linkage(graph: csr_matrix, members: np.ndarray, cut: float) -> np.n
 def group_headlines(titles: Sequence[str], tokens: Sequence[Sequence[str]],
                     threshold: float = SAME_STORY, *, times: Sequence[float] | None = None,
                     candidate: float = CANDIDATE,
-                    is_name: Callable[[str], bool] = is_new_word) -> list[int]:
+                    names: Sequence[Collection[str]] | None = None) -> list[int]:
     """A story label per headline (labels are arbitrary ints; equal label = same story).
 
     ``times`` (epoch seconds of first sighting), when given, keeps headlines more than
-    ``STORY_SPAN`` apart in different stories. ``is_name`` tells names (words the segmenter's
-    dictionary lacks) from ordinary words. Headlines with no usable features stay alone.
+    ``STORY_SPAN`` apart in different stories. ``names`` are each headline's tokens the
+    segmenter's dictionary lacks (people, teams, products), as :meth:`Tokenizer.names` gives.
+    Headlines with no usable features stay alone.
     """
     n = len(titles)
     if n == 0:
         return []
     if not any(tokens) and not any(char_ngrams(t) for t in titles):
         return list(range(n))
-    graph = similarity_graph(titles, tokens, times, min(candidate, threshold), is_name)
+    graph = similarity_graph(titles, tokens, times, min(candidate, threshold), names)
     return cluster_graph(graph, threshold)
 
 

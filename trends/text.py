@@ -6,6 +6,7 @@ makes replaying a month of snapshots cheap.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -113,6 +114,22 @@ def _whole(word: str) -> str:
     return head + re.escape(word) + tail
 
 
+# Bump when normalisation or cutting rules change: stored tokens are then recomputed.
+TOKENS_VERSION = "1"
+_NAME_MARK = "*"
+
+
+def encode_tokens(tokens: tuple[str, ...], names: frozenset[str]) -> str:
+    """Tokens as one line of text, names marked: what the store keeps per title."""
+    return " ".join(_NAME_MARK + t if t in names else t for t in tokens)
+
+
+def decode_tokens(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    words = text.split()
+    tokens = tuple(w.removeprefix(_NAME_MARK) for w in words)
+    return tokens, frozenset(w[1:] for w in words if w.startswith(_NAME_MARK))
+
+
 class Tokenizer:
     """jieba with the brand's words as a user dictionary, plus a per-title cache.
 
@@ -123,30 +140,73 @@ class Tokenizer:
     def __init__(self, user_words: Iterable[str] = ()) -> None:
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
+        self._ready = False  # jieba loads its dictionary (~0.8 s) only when a title is new
         self._user_words = tuple(sorted({w.strip() for w in user_words if w.strip()}))
-        for word in self._user_words:
-            # A high frequency keeps multi-character brand names whole (英伟达, not 英/伟达).
-            self._jieba.add_word(word, freq=200000)
         # User words with Latin letters are matched before anything else ("小米SU7").
         mixed = sorted((w for w in self._user_words if re.search("[A-Za-z0-9]", w)),
                        key=len, reverse=True)
         pattern = "|".join([*(_whole(w) for w in mixed), _LATIN.pattern])
         self._atoms = re.compile(pattern, re.IGNORECASE)
-        self._cache: dict[str, tuple[str, ...]] = {}
+        self._cache: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._fresh: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._facts: dict[tuple[str, str], object] = {}
 
     @property
     def user_words(self) -> tuple[str, ...]:
         return self._user_words
 
+    @property
+    def signature(self) -> str:
+        """Changes whenever tokens could: other user words, stop-words or rules version."""
+        text = "\x1f".join((TOKENS_VERSION, *self._user_words, *sorted(stopwords())))
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
     def tokens(self, title: str) -> tuple[str, ...]:
         """Lower-cased useful tokens of a title, in order; cached."""
+        return self._entry(title)[0]
+
+    def names(self, title: str) -> frozenset[str]:
+        """The title's tokens the dictionary lacks: mostly names of people, teams, products."""
+        return self._entry(title)[1]
+
+    def _entry(self, title: str) -> tuple[tuple[str, ...], frozenset[str]]:
         cached = self._cache.get(title)
         if cached is None:
+            self._ensure_ready()
             words = self._cut(normalize(title).casefold())
-            cached = tuple(w for w in words if is_useful_token(w))
-            self._cache[title] = cached
+            tokens = tuple(w for w in words
+                           if is_useful_token(w) and not w.startswith(_NAME_MARK))
+            cached = (tokens, frozenset(t for t in tokens if self.is_new_word(t)))
+            self._cache[title] = self._fresh[title] = cached
         return cached
+
+    @property
+    def dictionary_loaded(self) -> bool:
+        """Whether jieba's dictionary had to be loaded (it is not while every title is known)."""
+        return self._ready
+
+    def knows(self, title: str) -> bool:
+        return title in self._cache
+
+    def preload(self, entries: dict[str, str]) -> None:
+        """Tokens computed earlier (as :meth:`take_fresh` encoded them), for the same signature."""
+        for title, text in entries.items():
+            self._cache[title] = decode_tokens(text)
+
+    def take_fresh(self) -> dict[str, str]:
+        """Titles tokenized since the last call, encoded for storage; forgets them."""
+        fresh = {title: encode_tokens(*entry) for title, entry in self._fresh.items()}
+        self._fresh = {}
+        return fresh
+
+    def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        for word in self._user_words:
+            # A high frequency keeps multi-character brand names whole (英伟达, not 英/伟达).
+            self._jieba.add_word(word, freq=200000)
+        self._jieba.check_initialized()
+        self._ready = True
 
     def _cut(self, text: str) -> list[str]:
         out: list[str] = []
@@ -164,6 +224,7 @@ class Tokenizer:
 
     def is_new_word(self, token: str) -> bool:
         """A Chinese token this dictionary lacks: mostly names of people, teams, products."""
+        self._ensure_ready()
         return has_cjk(token) and not self._jieba.FREQ.get(token)
 
     def remember(self, kind: str, title: str, compute: Callable[[], T]) -> T:

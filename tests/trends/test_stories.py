@@ -30,7 +30,7 @@ def test_hand_labelled_sample_is_grouped_with_pairwise_precision_of_at_least_095
     titles = [r["title"] for r in rows]
     labels = group_headlines(titles, [tokenizer.tokens(t) for t in titles],
                              times=[datetime.fromisoformat(r["first_seen"]).timestamp()
-                                    for r in rows], is_name=tokenizer.is_new_word)
+                                    for r in rows], names=[tokenizer.names(t) for t in titles])
     precision, recall = pairwise([r["story"] for r in rows], labels)
     print(f"stories: pairwise precision {precision:.3f}, recall {recall:.3f}")
     assert precision >= 0.95
@@ -39,7 +39,7 @@ def test_hand_labelled_sample_is_grouped_with_pairwise_precision_of_at_least_095
 
 def _group(tokenizer: Tokenizer, titles: list[str], times: list[float] | None = None) -> list[int]:
     return group_headlines(titles, [tokenizer.tokens(t) for t in titles], times=times,
-                           is_name=tokenizer.is_new_word)
+                           names=[tokenizer.names(t) for t in titles])
 
 
 def test_the_same_headline_on_two_platforms_is_one_story(tokenizer: Tokenizer) -> None:
