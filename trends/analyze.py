@@ -161,6 +161,8 @@ def make_topic(group: Sequence[RankedStory], terms: tuple[str, ...], brand: Bran
     why = lead.momentum.why
     if len(group) > 1:
         why += f"; {len(group)} related stories"
+        if len(platforms) > max(1, lead.momentum.breadth):
+            why += f" on {len(platforms)} platforms"
     return Topic(
         key=lead.story.key, title=lead.story.title, terms=terms or lead.story.terms,
         score=round(score, 4), platforms=tuple(platforms),
