@@ -41,7 +41,7 @@ W_CLIMB = 1.0
 W_NEW = 1.0  # rank points on lists the story entered within CLIMB_SPAN
 W_BREADTH = 3.0  # per platform beyond the first
 W_SPREAD = 0.4  # per platform gained within CLIMB_SPAN
-W_BURST = 0.35  # per doubling of its terms' rate over the baseline
+W_BURST = 0.7  # per doubling of its terms' rate over the baseline
 FADING_FACTOR = 0.25
 # Smoothing of a list's spread rate, and the least weight a list keeps.
 SPREAD_PRIOR = 10
