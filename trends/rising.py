@@ -163,7 +163,10 @@ def _term_counts(ids: set[str], tokens_of: Mapping[str, Sequence[str]]) -> dict[
     return counts
 
 
-def _ranks(observations: Sequence[Item], now: datetime) -> dict[str, dict[datetime, int | None]]:
+Ranks = dict[str, dict[datetime, int | None]]
+
+
+def _ranks(observations: Sequence[Item], now: datetime) -> Ranks:
     """platform -> fetch time -> best organic rank the story had in that fetch."""
     out: dict[str, dict[datetime, int | None]] = defaultdict(dict)
     for item in observations:
@@ -199,9 +202,11 @@ class Signals:
     peak: float
 
 
-def signals(observations: Sequence[Item], terms: Sequence[str], ctx: Context) -> Signals | None:
+def signals(observations: Sequence[Item], terms: Sequence[str], ctx: Context,
+            by_platform: Ranks | None = None) -> Signals | None:
     """The story's signals at ``ctx.now``; None when it is on no list right now."""
-    by_platform = _ranks(observations, ctx.now)
+    if by_platform is None:
+        by_platform = _ranks(observations, ctx.now)
     before = ctx.now - CLIMB_SPAN
     presence = climb = new = 0.0
     breadth = breadth_before = 0
@@ -226,7 +231,7 @@ def signals(observations: Sequence[Item], terms: Sequence[str], ctx: Context) ->
                    peak_at=peak_at, peak=peak)
 
 
-def _peak(by_platform: dict[str, dict[datetime, int | None]]) -> tuple[datetime, float]:
+def _peak(by_platform: Ranks) -> tuple[datetime, float]:
     totals: dict[datetime, float] = defaultdict(float)
     for ranks in by_platform.values():
         for moment, rank in ranks.items():
@@ -259,28 +264,31 @@ def momentum(observations: Sequence[Item], terms: Sequence[str], ctx: Context,
              recurring: bool = False) -> Momentum | None:
     """Momentum of one story as of ``ctx.now``; None when it is on no list right now."""
     past = [o for o in observations if o.seen_at <= ctx.now]
-    sig = signals(past, terms, ctx) if past else None
+    by_platform = _ranks(past, ctx.now)
+    sig = signals(past, terms, ctx, by_platform) if past else None
     if sig is None:
         return None
     first_seen = min(o.seen_at for o in past)
     score = score_signals(sig, first_seen, ctx.now, recurring)
-    return Momentum(score=score, first_seen=first_seen, platforms=_platforms(past, ctx),
-                    why=describe(past, sig, ctx), fading=is_fading(sig, ctx.now),
+    return Momentum(score=score, first_seen=first_seen, platforms=_platforms(by_platform, ctx),
+                    why=describe(past, by_platform, sig, ctx), fading=is_fading(sig, ctx.now),
                     recurring=recurring, breadth=sig.breadth, burst=round(sig.burst, 2))
 
 
-def _platforms(past: Sequence[Item], ctx: Context) -> tuple[str, ...]:
-    by_platform = _ranks(past, ctx.now)
-    now_points = {p: rank_points(r[ctx.latest(p)]) for p, r in by_platform.items()  # type: ignore[index]
-                  if ctx.latest(p) in r}
+def _platforms(by_platform: Ranks, ctx: Context) -> tuple[str, ...]:
+    """The lists it is on now, best rank first."""
+    now_points = {}
+    for platform, ranks in by_platform.items():
+        latest = ctx.latest(platform)
+        if latest is not None and latest in ranks:
+            now_points[platform] = rank_points(ranks[latest])
     return tuple(sorted(now_points, key=lambda p: -now_points[p]))
 
 
-def describe(past: Sequence[Item], sig: Signals, ctx: Context) -> str:
+def describe(past: Sequence[Item], by_platform: Ranks, sig: Signals, ctx: Context) -> str:
     """The numbers in words: "微博 #35→#3 in 4 h; now on 3 platforms; heat ×4"."""
-    by_platform = _ranks(past, ctx.now)
     phrases = []
-    for platform in _platforms(past, ctx)[:3]:
+    for platform in _platforms(by_platform, ctx)[:3]:
         phrases.append(_describe_list(platform, by_platform[platform], ctx))
     if sig.breadth > 1:
         gained = f" (+{sig.spread} in {_hours(CLIMB_SPAN)} h)" if sig.spread else ""
