@@ -1,8 +1,8 @@
 """Recurring items (daily prices, newsletters, columns) come back every day: they are not news.
 
 A headline is recurring when an earlier day had the same column ("8点1氪丨…"), the same
-headline with other numbers ("1月15日金价" / "1月16日金价"), or when it strings several stories
-together (a roundup belongs to none of them).
+headline with other numbers ("1月15日金价" / "1月16日金价"), when it is an episode of a show
+("第九集：…"), or when it strings several stories together (a roundup belongs to none of them).
 """
 
 from __future__ import annotations
@@ -18,6 +18,15 @@ from trends.text import normalize, series_name
 # An earlier sighting counts as "another day" when it is at least this much older.
 ANOTHER_DAY = timedelta(hours=20)
 _DIGITS = re.compile(r"[\d.,:：%]+")
+# An episode of a show or a series ("第九集：…", "…《海市蜃楼》第六期"): it comes back every week,
+# which a few days of history cannot see, so its title gives it away. Only at either end of
+# the title: "生命树收视率第二集就断崖跌" is news about a show, not an episode of it.
+_NUMBER = r"第[\d一二三四五六七八九十百]+[期集]"
+_EPISODE = re.compile(rf"^(?:《[^》]*》)?\s*{_NUMBER}|{_NUMBER}[?？!！。…]*$")
+
+
+def is_episode(title: str) -> bool:
+    return bool(_EPISODE.search(normalize(title)))
 
 
 def skeleton(title: str) -> str:
@@ -50,7 +59,7 @@ class RecurringIndex:
     def is_recurring(self, item_id: str, platform: str, title: str,
                      first_seen: datetime) -> bool:
         """Was this column, or this headline with other numbers, on this list another day?"""
-        if is_roundup(title):
+        if is_roundup(title) or is_episode(title):
             return True
         return any(self._seen_before(self._seen.get(key, []), item_id, first_seen)
                    for key in _keys(platform, title))

@@ -92,6 +92,14 @@ def test_a_daily_price_is_recurring_but_the_same_words_on_another_list_are_not()
     assert not index.is_recurring("d", "baidu", "孙龙银牌", day)
 
 
+def test_an_episode_of_a_show_is_recurring_but_news_about_a_show_is_not() -> None:
+    index = RecurringIndex([])
+    day = T0
+    assert index.is_recurring("a", "bilibili", "【速凌宇宙】第九集：航天大战场！", day)
+    assert index.is_recurring("b", "zhihu", "如何评价综艺《喜人奇妙夜》第二季的第七期？", day)
+    assert not index.is_recurring("c", "weibo", "生命树收视率第二集就断崖跌", day)
+
+
 def test_stories_sharing_their_rising_words_make_one_topic(tokenizer: Tokenizer) -> None:
     titles = ("孙龙短道速滑摘银", "孙龙摘银后哭了", "宝马召回全球多款车型")
     docs = [tokenizer.tokens(t) for t in titles]
