@@ -180,7 +180,8 @@ def rank_topics(observations: Sequence[Item], now: datetime, brand: Brand,
     past = [o for o in observations if o.seen_at <= now]
     ranked, ctx = rank_stories(past, now, tokenizer, window)
     ranked = ranked[:RISING_POOL]
-    groups, labels = cluster_stories([r.tokens for r in ranked], ctx.bursts)
+    names = {n for r in ranked for title in r.story.titles for n in tokenizer.names(title)}
+    groups, labels = cluster_stories([r.tokens for r in ranked], ctx.bursts, names=names)
     topics = [make_topic([ranked[i] for i in g], terms, brand, tokenizer)
               for g, terms in zip(groups, labels, strict=True)]
     topics.sort(key=lambda t: (-t.score, t.key))

@@ -108,6 +108,15 @@ def test_stories_sharing_their_rising_words_make_one_topic(tokenizer: Tokenizer)
     assert labels[0][0] == "孙龙"
 
 
+def test_stories_naming_the_same_rising_people_make_one_topic(tokenizer: Tokenizer) -> None:
+    titles = ("任子威 黄大宪成功淘汰", "任子威谈韩国选手黄大宪犯规出局", "宝马召回全球多款车型")
+    docs = [tokenizer.tokens(t) for t in titles]
+    names = {n for t in titles for n in tokenizer.names(t)}
+    assert "黄大宪" in names
+    groups, _ = cluster_stories(docs, {"黄大宪": 4.0}, names=names)
+    assert groups == [[0, 1], [2]]
+
+
 def test_a_topic_carries_its_evidence_with_links(tokenizer: Tokenizer) -> None:
     items = lists() + climbing("春节档票房新高") + [
         seen("baidu", "春节档票房新高", 0, 4)]
