@@ -30,10 +30,8 @@ SAME_STORY = 0.65
 # Headlines first seen further apart than this are never the same story (seconds): a name in
 # the news twice in a week is usually two events.
 STORY_SPAN = 48 * 3600.0
-
-
-# Words weigh more than character bigrams: a shared rare name ("孙龙") says more than shared
-# characters.
+# Weight of word features against character bigrams. Equal weights measured best on the
+# labelled sample: 1.5-3 merged more headlines wrongly than they joined rightly.
 WORD_WEIGHT = 1.0
 # Two headlines that both quote numbers but share none ("女子500米" / "男子1000米", "被偷49000元" /
 # "被偷8000元") are usually different events: their cosine is scaled by this.
