@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from topicscout.config import Config
+from topicscout.errors import StorageError
 from topicscout.snapshots import BadLine, item_to_record, read_snapshot_file
 from topicscout.store import Store, to_epoch
 from topicscout.types import Item, utc_now
@@ -107,7 +108,7 @@ def analyze_at(app: App, as_of: datetime, *, window: timedelta | None = None,
                       {o.title for o in observations} | set(matched_words(brand)))
     analysis = analyze(observations, as_of, brand, tokenizer=tokenizer, window=window,
                        limit=limit or app.config.digest.size, suggested=suggested)
-    app.store.save_title_tokens(tokenizer.signature, tokenizer.take_fresh())
+    save_title_tokens(app.store, tokenizer)
     return analysis
 
 
@@ -199,6 +200,19 @@ def load_title_tokens(store: Store, tokenizer: Tokenizer, titles: set[str]) -> N
     unknown = [t for t in titles if not tokenizer.knows(t)]
     if unknown:
         tokenizer.preload(store.title_tokens(tokenizer.signature, unknown))
+
+
+def save_title_tokens(store: Store, tokenizer: Tokenizer) -> None:
+    """Keep the tokens of titles tokenized in this run for the next process.
+
+    Only a cache: a database that cannot be written (read-only file, disk full) costs the next
+    run its speed, not its answer, so `trends` still answers.
+    """
+    fresh = tokenizer.take_fresh()
+    try:
+        store.save_title_tokens(tokenizer.signature, fresh)
+    except StorageError:
+        return
 
 
 # -- JSON output (DESIGN.md's shape) ---------------------------------------------------------

@@ -397,10 +397,14 @@ class Store:
         """Remember tokens of new titles; a title already stored keeps its row."""
         if not tokens:
             return
-        with self.db.atomic():
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO title_tokens (signature, title, tokens) VALUES (?, ?, ?)",
-                [(signature, title, text) for title, text in tokens.items()])
+        try:
+            with self.db.atomic():
+                self.db.conn.executemany(
+                    "INSERT OR IGNORE INTO title_tokens (signature, title, tokens)"
+                    " VALUES (?, ?, ?)",
+                    [(signature, title, text) for title, text in tokens.items()])
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot store tokens of {len(tokens)} titles: {e}") from e
 
 
 # SQLite's default limit on bound parameters is 999 (older builds): stay under it.

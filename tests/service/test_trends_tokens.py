@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
 
 from topicscout import service
 from topicscout.config import Config
+from topicscout.errors import StorageError
 from topicscout.store import Store
 from topicscout.types import Item
 
@@ -36,3 +42,17 @@ def test_tokens_are_kept_per_tokenizer_signature(store: Store) -> None:
     store.save_title_tokens("sig-a", {"标题": "标题"})
     assert store.title_tokens("sig-b", ["标题"]) == {}
     assert store.title_tokens("sig-a", ["标题", "别的"]) == {"标题": "标题"}
+
+
+def test_a_read_only_database_still_answers(tmp_path: Path) -> None:
+    path = tmp_path / "ro.sqlite"
+    writable = Store.open(path)
+    writable.add_items(_items())
+    writable.close()
+    readonly = Store(sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True)),
+                     path)
+    with pytest.raises(StorageError):
+        readonly.save_title_tokens("sig", {"标题": "标题"})
+    app = service.App(config=Config(), store=readonly)
+    assert service.analyze_at(app, NOW).topics  # tokens could not be stored; no matter
+    readonly.close()
