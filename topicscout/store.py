@@ -119,7 +119,6 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-
 @migrations()
 def m020_trends_title_tokens(db: sqlite_utils.Database) -> None:
     """Tokens of each title, per tokenizer signature: jieba then loads only for new titles."""
@@ -133,6 +132,7 @@ def m020_trends_title_tokens(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
 
 def to_epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
@@ -409,6 +409,7 @@ class Store:
 
 # SQLite's default limit on bound parameters is 999 (older builds): stay under it.
 _SQL_VARS = 900
+
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")
 
