@@ -34,6 +34,7 @@ from topicscout.views import (
 )
 from trends.analyze import analyze, lookback
 from trends.model import Analysis, Brand, Idea, Relevance, Safety, Topic
+from trends.relevance import matched_words
 from trends.text import Tokenizer
 
 IMPORT_BATCH = 5000
@@ -115,8 +116,13 @@ def analyze_at(app: App, as_of: datetime, *, window: timedelta | None = None,
     window = window or app.config.digest.window
     observations = app.store.observations(as_of - lookback(window), as_of)
     brand = app.brand()
-    return analyze(observations, as_of, brand, tokenizer=app.tokenizer(brand), window=window,
-                   limit=limit or app.config.digest.size, suggested=suggested)
+    tokenizer = app.tokenizer(brand)
+    load_title_tokens(app.store, tokenizer,
+                      {o.title for o in observations} | set(matched_words(brand)))
+    analysis = analyze(observations, as_of, brand, tokenizer=tokenizer, window=window,
+                       limit=limit or app.config.digest.size, suggested=suggested)
+    save_title_tokens(app.store, tokenizer)
+    return analysis
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,33 @@ def replay(app: App, paths: Sequence[Path], steps: Sequence[datetime],
 
 def _sorted_file(path: Path, bad: list[BadLine]) -> Iterator[Item]:
     return iter(sorted(read_snapshot_file(path, bad), key=lambda i: i.seen_at))
+
+
+# -- trends (issue 4) ------------------------------------------------------------------------
+
+
+def load_title_tokens(store: Store, tokenizer: Tokenizer, titles: set[str]) -> None:
+    """Give the tokenizer the stored tokens of titles it has not seen in this process.
+
+    Tokens of a title never change (for one tokenizer signature), so a fresh process answers
+    `trends` without loading jieba's dictionary unless a title is new.
+    """
+    unknown = [t for t in titles if not tokenizer.knows(t)]
+    if unknown:
+        tokenizer.preload(store.title_tokens(tokenizer.signature, unknown))
+
+
+def save_title_tokens(store: Store, tokenizer: Tokenizer) -> None:
+    """Keep the tokens of titles tokenized in this run for the next process.
+
+    Only a cache: a database that cannot be written (read-only file, disk full) costs the next
+    run its speed, not its answer, so `trends` still answers.
+    """
+    fresh = tokenizer.take_fresh()
+    try:
+        store.save_title_tokens(tokenizer.signature, fresh)
+    except StorageError:
+        return
 
 
 # -- JSON output (DESIGN.md's shape) ---------------------------------------------------------

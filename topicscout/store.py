@@ -128,6 +128,21 @@ def m010_sources_last_elapsed(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m020_trends_title_tokens(db: sqlite_utils.Database) -> None:
+    """Tokens of each title, per tokenizer signature: jieba then loads only for new titles."""
+    db.executescript(
+        """
+        CREATE TABLE title_tokens (
+            signature TEXT NOT NULL,      -- trends.text.Tokenizer.signature (user words, rules)
+            title TEXT NOT NULL,
+            tokens TEXT NOT NULL,         -- trends.text.encode_tokens
+            PRIMARY KEY (signature, title)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+@migrations()
 def m030_bot_search(db: sqlite_utils.Database) -> None:
     """Full-text index over item titles for /search (jieba tokens, default FTS5 tokenizer).
 
@@ -462,6 +477,34 @@ class Store:
         """Read-only escape hatch for reports and tests."""
         yield from self.db.query(sql, list(params))
 
+    # -- trends (issue 4) ----------------------------------------------------------------
+
+    def title_tokens(self, signature: str, titles: Iterable[str]) -> dict[str, str]:
+        """Stored tokens (encoded) of those titles that have them, for one tokenizer signature."""
+        wanted = list(dict.fromkeys(titles))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), _SQL_VARS):
+            chunk = wanted[start:start + _SQL_VARS]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(
+                "SELECT title, tokens FROM title_tokens"
+                f" WHERE signature = ? AND title IN ({marks})",
+                [signature, *chunk]).fetchall())
+        return found
+
+    def save_title_tokens(self, signature: str, tokens: dict[str, str]) -> None:
+        """Remember tokens of new titles; a title already stored keeps its row."""
+        if not tokens:
+            return
+        try:
+            with self.db.atomic():
+                self.db.conn.executemany(
+                    "INSERT OR IGNORE INTO title_tokens (signature, title, tokens)"
+                    " VALUES (?, ?, ?)",
+                    [(signature, title, text) for title, text in tokens.items()])
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot store tokens of {len(tokens)} titles: {e}") from e
+
     # -- bot (issue 5) -------------------------------------------------------------------
 
     def search_items(self, match: str, since: datetime, limit: int) -> list[dict[str, Any]]:
@@ -700,6 +743,10 @@ class Store:
                      last_error_at = ?, consecutive_failures = consecutive_failures + 1,
                      next_due = ?, last_elapsed = ? WHERE name = ?""",
                 (kind, to_epoch(at), error, to_epoch(at), to_epoch(next_due), elapsed, name))
+
+
+# SQLite's default limit on bound parameters is 999 (older builds): stay under it.
+_SQL_VARS = 900
 
 
 _JSON_COLUMNS = ("platforms", "terms", "matched", "items")

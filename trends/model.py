@@ -39,6 +39,9 @@ class Momentum:
     platforms: tuple[str, ...]  # where it is now, best rank first
     why: str  # the numbers in words, e.g. "weibo #35→#3 in 4 h, now on 3 platforms"
     fading: bool  # peaked long ago and losing ground
+    recurring: bool = False  # a daily price, a weekly show, a newsletter: not news
+    breadth: int = 0  # how many lists it is on now
+    burst: float = 1.0  # its terms' rate now / at this hour on previous days
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,10 @@ class Safety:
 
 @dataclass(frozen=True)
 class Topic:
-    """A rising story (or cluster of stories) as shown by `trends`."""
+    """A cluster of rising stories sharing their keywords, as shown by `trends`.
+
+    ``key``, ``title`` and ``why`` are those of its best story; ``terms`` label the cluster.
+    """
 
     key: str
     title: str
@@ -73,6 +79,10 @@ class Topic:
     relevance: Relevance
     safety: Safety
     items: tuple[Item, ...]  # evidence: the latest observation of each headline, best first
+    stories: tuple[str, ...] = ()  # keys of the stories it gathers, best first
+    titles: tuple[str, ...] = ()  # every headline of those stories
+    fading: bool = False  # its best moment is long past
+    recurring: bool = False  # a column or daily item that comes back every day
 
 
 @dataclass(frozen=True)

@@ -29,18 +29,26 @@ def mentions(title: str, word: str, tokenizer: Tokenizer) -> bool:
     return has_cjk(word) and word.casefold() in normalize(title).casefold()
 
 
+def matches(title: str, words: Sequence[str], tokenizer: Tokenizer) -> tuple[str, ...]:
+    """The words a title mentions; cached per title (a title's words never change)."""
+    kind = "mentions\x1f" + "\x1f".join(words)
+    return tokenizer.remember(kind, title,
+                              lambda: tuple(w for w in words if mentions(title, w, tokenizer)))
+
+
 def score_relevance(titles: Sequence[str], brand: Brand, tokenizer: Tokenizer) -> Relevance:
+    """How close a story is to the brand, and why: the words matched and the title they are in."""
     matched: list[str] = []
     where = ""
     score = 0.0
     for words, weight in ((brand.keywords, KEYWORD_WEIGHT), (brand.related, RELATED_WEIGHT)):
-        for word in words:
-            hit = next((t for t in titles if mentions(t, word, tokenizer)), None)
-            if hit is not None:
-                matched.append(word)
-                where = where or hit
+        for title in titles:
+            hits = [w for w in matches(title, words, tokenizer) if w not in matched]
+            if hits:
+                matched += hits
+                where = where or title
                 score = max(score, weight)
-    excluded = any(mentions(t, w, tokenizer) for t in titles for w in brand.exclude)
+    excluded = any(matches(t, brand.exclude, tokenizer) for t in titles)
     reason = f"matched {', '.join(matched)} in «{where}»" if matched else ""
     if excluded:
         reason = "mentions an excluded word"
@@ -53,14 +61,20 @@ def builtin_unsafe_words() -> tuple[str, ...]:
     return tuple(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
+def matched_words(brand: Brand) -> tuple[str, ...]:
+    """Every word titles are matched against (their tokens are needed as well as titles')."""
+    return tuple(dict.fromkeys((*brand.keywords, *brand.related, *brand.exclude, *brand.avoid,
+                                *builtin_unsafe_words())))
+
+
 def score_safety(titles: Sequence[str], brand: Brand, tokenizer: Tokenizer) -> Safety:
     """Risky when a title names a disaster, death, crime, politics, or one of the avoid words.
 
     Chinese words match as substrings on purpose: for safety a false alarm costs a skipped
     idea, a miss costs the brand's reputation.
     """
+    words = tuple(dict.fromkeys((*brand.avoid, *builtin_unsafe_words())))
     flags: list[str] = []
-    for word in (*brand.avoid, *builtin_unsafe_words()):
-        if word not in flags and any(mentions(t, word, tokenizer) for t in titles):
-            flags.append(word)
+    for title in titles:
+        flags += [w for w in matches(title, words, tokenizer) if w not in flags]
     return Safety(risky=bool(flags), flags=tuple(flags[:5]))
