@@ -29,7 +29,7 @@ def render_crawl(console: Console, report: CrawlReport) -> None:
     for o in sorted(report.outcomes, key=lambda o: (order[o.status], o.name)):
         table.add_row(o.name, f"[{STATUS_STYLE[o.status]}]{o.status}[/]", str(o.items),
                       str(o.items_new), f"{o.elapsed:.1f}s", o.error or "")
-    console.print(table)
+    console.print(table, soft_wrap=False)
     ok = len(report.outcomes) - len(report.failed)
     console.print(f"{len(report.outcomes)} source(s) fetched: {ok} ok, {len(report.failed)} "
                   f"failed; {report.items_new} new item(s)"
@@ -49,4 +49,4 @@ def render_health(console: Console, rows: list[SourceHealth], tz: Any) -> None:
         table.add_row(r.name, r.kind, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
                       _when(r.last_success, tz), str(r.consecutive_failures),
                       _when(r.next_due, tz) if r.enabled else "—", str(r.items_total), error)
-    console.print(table)
+    console.print(table, soft_wrap=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -26,22 +27,24 @@ def render_digest(console: Console, digest: Digest, tz: Any) -> None:
     header = (f"{digest.brand} · 选题 digest · {_local(digest.as_of, tz, '%Y-%m-%d %H:%M %Z')}"
               f" · {digest.new_topics} new rising stories")
     if not digest.ideas:
-        console.print(Panel("No rising stories in the data for this moment.", title=header))
+        console.print(Panel("No rising stories in the data for this moment.", title=header),
+                      soft_wrap=False)
         return
-    blocks = []
+    blocks: list[Text | Padding] = []
     for position, idea in enumerate(digest.ideas, start=1):
         t = idea.topic
         line = Text.assemble((f"{position:>2}. ", "bold"), (t.title, "bold"), "  ",
                              (f"[{ANGLE_LABEL[idea.angle]}]", ANGLE_STYLE[idea.angle]))
-        detail = Text(f"    ↗ {t.why}", style="yellow")
-        meta = f"    {' · '.join(t.platforms)} · first seen {_local(t.first_seen, tz)}"
+        detail = Padding(Text(f"↗ {t.why}", style="yellow"), (0, 0, 0, 4))
+        meta = f"{' · '.join(t.platforms)} · first seen {_local(t.first_seen, tz)}"
         if t.relevance.matched:
             meta += f" · matched {', '.join(t.relevance.matched)}"
         if t.safety.risky:
             meta += f" · risk: {', '.join(t.safety.flags)}"
         meta += f" · keywords {' '.join(t.terms[:4])}"
-        blocks += [line, detail, Text(meta, style="dim")]
-    console.print(Panel(Group(*blocks), title=header, title_align="left"))
+        blocks += [line, detail, Padding(Text(meta, style="dim"), (0, 0, 0, 4))]
+    # soft_wrap=False: wrap long why-lines inside the panel instead of cropping them.
+    console.print(Panel(Group(*blocks), title=header, title_align="left"), soft_wrap=False)
 
 
 def render_topics(console: Console, topics: list[Topic], tz: Any, title: str) -> None:
@@ -59,4 +62,4 @@ def render_topics(console: Console, topics: list[Topic], tz: Any, title: str) ->
             brand = (brand + " ⚠").strip()
         table.add_row(str(position), t.title, f"{t.score:.2f}", t.why, ", ".join(t.platforms),
                       _local(t.first_seen, tz), brand)
-    console.print(table)
+    console.print(table, soft_wrap=False)
