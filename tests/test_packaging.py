@@ -4,7 +4,7 @@ demo snapshots, the example config, stop-words and the brand-safety list."""
 from __future__ import annotations
 
 import tomllib
-from fnmatch import fnmatch
+from pathlib import PurePosixPath
 
 from tests.conftest import ROOT
 
@@ -20,6 +20,12 @@ def test_every_data_file_in_a_package_is_declared_as_package_data() -> None:
             if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
                 continue
             relative = path.relative_to(ROOT / package).as_posix()
-            if not any(fnmatch(relative, pattern) for pattern in declared.get(package, [])):
+            if not any(_setuptools_match(relative, p) for p in declared.get(package, [])):
                 missing.append(f"{package}/{relative}")
     assert missing == []
+
+
+def _setuptools_match(relative: str, pattern: str) -> bool:
+    """Glob as setuptools does: ``*`` never crosses a ``/`` (``data/*`` misses ``data/demo/x``)."""
+    path = PurePosixPath(relative)
+    return len(path.parts) == len(PurePosixPath(pattern).parts) and path.match(pattern)
