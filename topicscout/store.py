@@ -146,30 +146,24 @@ def m020_trends_title_tokens(db: sqlite_utils.Database) -> None:
 def m030_bot_search(db: sqlite_utils.Database) -> None:
     """Full-text index over item titles for /search (jieba tokens, default FTS5 tokenizer).
 
-    The row id of ``items_fts`` is the item's rowid; existing items are indexed here.
+    The row id of ``items_fts`` is the item's rowid. Rows are added by search itself
+    (:func:`_index_unindexed`), not by every insert: a crawl then never loads jieba's dictionary
+    or tokenizes on the event loop, and titles nobody searches are never indexed.
     """
     db.execute("CREATE VIRTUAL TABLE items_fts USING fts5(tokens)")
-    _index_unindexed(db.conn)
 
 
-def _index_unindexed(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> int:
-    """Index items (all, or those with ``ids``) that are not in ``items_fts`` yet."""
-    from topicscout.fulltext import index_text  # jieba loads only when there is work
+def _index_unindexed(conn: sqlite3.Connection, since: int) -> int:
+    """Index items last seen at or after ``since`` that are not in ``items_fts`` yet."""
+    rows = conn.execute(
+        "SELECT rowid, title FROM items WHERE last_seen >= ? AND NOT EXISTS"
+        " (SELECT 1 FROM items_fts f WHERE f.rowid = items.rowid)", (since,)).fetchall()
+    if rows:
+        from topicscout.fulltext import index_text  # jieba loads only when there is work
 
-    sql = ("SELECT rowid, title FROM items WHERE NOT EXISTS"
-           " (SELECT 1 FROM items_fts f WHERE f.rowid = items.rowid)")
-    if ids is None:
-        chunks: list[Sequence[str]] = [()]
-    else:
-        chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)]
-    added = 0
-    for chunk in chunks:
-        where = f" AND id IN ({', '.join('?' for _ in chunk)})" if chunk else ""
-        rows = conn.execute(sql + where, list(chunk)).fetchall()
         conn.executemany("INSERT INTO items_fts (rowid, tokens) VALUES (?, ?)",
                          [(rowid, index_text(title)) for rowid, title in rows])
-        added += len(rows)
-    return added
+    return len(rows)
 
 
 @migrations()
@@ -318,8 +312,6 @@ class Store:
         snapshots_new = conn.executemany(
             "INSERT OR IGNORE INTO snapshots (item_id, seen_at, rank, heat, pinned)"
             " VALUES (?, ?, ?, ?, ?)", snapshots).rowcount
-        if items_new:  # keep /search's index in step (bot, issue 5)
-            _index_unindexed(conn, list(merged))
         return IngestCounts(items_new, snapshots_new)
 
     def _count(self, table: str) -> int:
@@ -511,7 +503,10 @@ class Store:
         """Items seen since ``since`` whose title matches an FTS5 expression, best match first.
 
         Each row has platform, title, url, first_seen, last_seen (datetimes) and best_rank.
+        Titles seen since ``since`` and not indexed yet are indexed first, in one transaction.
         """
+        with self._writing("index new titles for search"):
+            _index_unindexed(self.db.conn, to_epoch(since))
         rows = self.db.query(
             """SELECT i.id, i.platform, i.title, i.url, i.first_seen, i.last_seen,
                       (SELECT min(s.rank) FROM snapshots s WHERE s.item_id = i.id) AS best_rank

@@ -1,4 +1,4 @@
-"""/search's full-text index: jieba tokens in FTS5, kept in step with the items table."""
+"""/search's full-text index: jieba tokens in FTS5, brought up to date by each search."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_query_syntax_is_never_interpreted() -> None:
     assert "gpt" in index_text("GPT-5发布了").split()
 
 
-def test_migration_indexes_existing_items(tmp_path: Path) -> None:
+def test_items_stored_before_the_search_migration_are_found(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     db = sqlite_utils.Database(path)
     migrations.ensure_migrations_table(db)  # a database from before the bot's migration
@@ -79,6 +79,7 @@ def test_search_merges_one_headline_across_platforms(corpus_app: service.App) ->
 
 def test_pruning_drops_index_rows_of_deleted_items(store: Store) -> None:
     store.add_items([item("春晚彩排"), item("春运开始")])
+    assert titles(store, "春晚") == ["春晚彩排"]  # searching indexed both
     with store.db.atomic():  # what retention does to old items
         store.db.execute("DELETE FROM snapshots WHERE item_id IN"
                          " (SELECT id FROM items WHERE title = '春晚彩排')")
@@ -86,3 +87,10 @@ def test_pruning_drops_index_rows_of_deleted_items(store: Store) -> None:
     assert store.prune_search_index() == 1
     store.add_items([item("春晚官宣")])  # may reuse the deleted rowid: must be indexed
     assert titles(store, "春晚") == ["春晚官宣"]
+
+
+def test_storing_items_does_not_tokenize_them_for_search(store: Store) -> None:
+    store.add_items([item("马年春晚倒计时")])  # a crawl: no jieba, no index rows yet
+    assert store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 0
+    assert titles(store, "春晚") == ["马年春晚倒计时"]
+    assert store.db.execute("SELECT count(*) FROM items_fts").fetchone()[0] == 1
