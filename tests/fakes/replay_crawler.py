@@ -3,8 +3,9 @@
 "Fetching" source S at ``now`` stores the archived lines of S's platform seen after the last
 fetch and up to ``now`` (with their original ``seen_at``), then reports a FetchResult-shaped
 outcome, exactly as the real crawler's contract says. Used by the service tests, by the
-end-to-end test through the ``TOPICSCOUT_TEST_CRAWLER`` hook, and by the 30-day benchmark.
-Once the real crawler and the loopback source server are merged, the e2e can swap this for them.
+bot-less end-to-end tests through the ``TOPICSCOUT_TEST_CRAWLER`` hook (a slow, archive-sized
+ingest to kill mid-transaction), and by the 30-day benchmark. The end-to-end test with the bot
+(tests/service/test_run_with_bot.py) crawls real sources on the loopback source server instead.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Service test helpers: a settable clock, a recording sender, an App on a real SQLite file,
-and a runner for the real `topicscout run` subprocess (kept here so the e2e can later point the
-same runner at the loopback source server and the fake Bot API)."""
+and a runner for the real `topicscout run` subprocess, crawling either the replayed archive
+(through the test-only crawler hook) or real sources over HTTP (the loopback source server)."""
 
 from __future__ import annotations
 
@@ -90,9 +90,12 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., service.App]]:
 
 
 def write_config(directory: Path, *, every: str = "5s", chats: tuple[int, ...] = (),
-                 base_url: str | None = None) -> Path:
+                 base_url: str | None = None, sources: str | None = None) -> Path:
     """A config for the subprocess; ``chats`` adds [telegram] (token from
-    TOPICSCOUT_TEST_TOKEN, e.g. pointed at the fake Bot API with ``base_url``)."""
+    TOPICSCOUT_TEST_TOKEN, e.g. pointed at the fake Bot API with ``base_url``).
+
+    ``sources``: TOML ([[sources]] and [crawl] tables) replacing the three hot lists the replay
+    crawler serves, e.g. real sources at the loopback source server's URLs."""
     lines = ['[brand]', 'name = "小智科技"', 'keywords = ["AI", "大模型", "手机"]',
              '[digest]', 'time = "09:30"', 'timezone = "Asia/Shanghai"', 'grace = "3h"',
              '[storage]', 'path = "run.sqlite"', 'retention = "90d"']
@@ -101,27 +104,40 @@ def write_config(directory: Path, *, every: str = "5s", chats: tuple[int, ...] =
                   f"chats = [{', '.join(map(str, chats))}]", "admins = [42]"]
         if base_url:
             lines.append(f'base_url = "{base_url}"')
-    for source in ("weibo", "baidu", "zhihu"):
-        lines += ['[[sources]]', f'name = "{source}"', 'kind = "hotlist"',
-                  f'platform = "{source}"', f'every = "{every}"']
+    if sources is None:
+        for source in ("weibo", "baidu", "zhihu"):
+            lines += ['[[sources]]', f'name = "{source}"', 'kind = "hotlist"',
+                      f'platform = "{source}"', f'every = "{every}"']
+    else:
+        lines.append(sources)
     path = directory / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
+REPLAY_ENV = ("TOPICSCOUT_TEST_CRAWLER", "TOPICSCOUT_REPLAY_DIR", "TOPICSCOUT_REPLAY_PAUSE")
+
+
 class ServiceProcess:
-    """`python -m topicscout run` with JSON logs captured to a file, at a chosen clock."""
+    """`python -m topicscout run` with JSON logs captured to a file, at a chosen clock.
+
+    ``replay=True`` crawls the archive in REPLAY through the test-only crawler hook (sources as
+    `write_config` writes them by default); ``replay=False`` runs the real crawler on the
+    configured sources, e.g. the loopback source server's URLs.
+    """
 
     def __init__(self, config: Path, *, clock_at: datetime, env: dict[str, str] | None = None,
-                 replay_pause: float = 0.0) -> None:
+                 replay: bool = True, replay_pause: float = 0.0) -> None:
         self.config = config
         self.log_path = config.parent / f"run-{time.monotonic_ns()}.log"
-        offset = (clock_at - utc_now()).total_seconds()
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT),
-                    "TOPICSCOUT_CLOCK_OFFSET": f"{offset:.3f}",
-                    "TOPICSCOUT_TEST_CRAWLER": "tests.fakes.replay_crawler:crawl",
-                    "TOPICSCOUT_REPLAY_DIR": str(REPLAY),
-                    "TOPICSCOUT_REPLAY_PAUSE": str(replay_pause), **(env or {})}
+        self.offset = clock_at - utc_now()  # service clock minus wall clock
+        base = {k: v for k, v in os.environ.items() if k not in REPLAY_ENV}
+        hook = {"TOPICSCOUT_TEST_CRAWLER": "tests.fakes.replay_crawler:crawl",
+                "TOPICSCOUT_REPLAY_DIR": str(REPLAY),
+                "TOPICSCOUT_REPLAY_PAUSE": str(replay_pause)} if replay else {}
+        self.env = {**base, "PYTHONPATH": str(ROOT),
+                    "TOPICSCOUT_CLOCK_OFFSET": f"{self.offset.total_seconds():.3f}",
+                    **hook, **(env or {})}
         self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed in wait)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "topicscout", "run", "--config", str(config),
