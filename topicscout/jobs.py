@@ -196,8 +196,9 @@ class Service:
             store.set_source_alert(outcome.source, health.failures, health.alerted,
                                    outcome.error, self.clock())
         if change == "failing":
-            await self.alert(f"source {outcome.source} is failing ({health.failures} fetches in "
-                             f"a row): {outcome.error}")
+            # Not "failing": `topicscout sources` keeps that word for 5 failures in a row.
+            await self.alert(f"source {outcome.source} failed {health.failures} fetches in a "
+                             f"row: {outcome.error}")
         elif change == "recovered":
             await self.alert(f"source {outcome.source} recovered")
 

@@ -212,7 +212,7 @@ def test_a_failing_source_alerts_once_and_its_recovery_once_across_restarts(
     run(restarted.crawl_source("weibo"))
     restarted.close()
     assert len(sender.alerts) == 2
-    assert "weibo is failing" in sender.alerts[0] and "HTTP 502" in sender.alerts[0]
+    assert "weibo failed 2 fetches in a row" in sender.alerts[0] and "HTTP 502" in sender.alerts[0]
     assert "weibo recovered" in sender.alerts[1]
 
 

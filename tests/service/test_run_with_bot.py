@@ -162,7 +162,7 @@ def check_one_alert(telegram: FakeTelegram, server: FakeServer,
     assert len(server.requests_to(f"/{BROKEN}")) >= 2 * len(failures)
     alerts = [r.params["text"] for r in sent_to(telegram, ADMIN)]
     assert len(alerts) == 1, alerts
-    assert alerts[0].startswith(f"⚠️ topicscout: source {BROKEN} is failing"), alerts
+    assert alerts[0].startswith(f"⚠️ topicscout: source {BROKEN} failed "), alerts
     assert f"HTTP 500 from 127.0.0.1:{server.port}" in alerts[0]
     assert {r.params["chat_id"] for r in telegram.calls("sendMessage")} == {*CHATS, ADMIN}
 
