@@ -291,7 +291,7 @@ def describe(past: Sequence[Item], by_platform: Ranks, sig: Signals, ctx: Contex
     for platform in _platforms(by_platform, ctx)[:3]:
         phrases.append(_describe_list(platform, by_platform[platform], ctx))
     if sig.breadth > 1:
-        gained = f" (+{sig.spread} in {_hours(CLIMB_SPAN)} h)" if sig.spread else ""
+        gained = f" (+{sig.spread} in {_ago(CLIMB_SPAN)})" if sig.spread else ""
         phrases.append(f"now on {sig.breadth} platforms{gained}")
     heat = heat_growth(past, ctx.now)
     if heat:
@@ -308,21 +308,25 @@ def _describe_list(platform: str, ranks: dict[datetime, int | None], ctx: Contex
     recent = sorted(t for t in ranks if t >= ctx.now - CLIMB_SPAN)
     first = min(ranks)
     if rank is None:
-        return f"{name}: listed {_hours(ctx.now - first)} h ago"
+        return f"{name}: listed {_ago(ctx.now - first)} ago"
     if first >= ctx.now - CLIMB_SPAN:
         entry = ranks[first]
         if entry is not None and entry != rank:
-            return f"{name} #{entry}→#{rank} in {_hours(ctx.now - first)} h (new)"
-        return f"{name}: new at #{rank} ({_hours(ctx.now - first)} h ago)"
+            return f"{name} #{entry}→#{rank} in {_ago(ctx.now - first)} (new)"
+        return f"{name}: new at #{rank} ({_ago(ctx.now - first)} ago)"
     worst_at = max(recent, key=lambda t: (ranks[t] or 0, -t.timestamp()), default=None)
     worst = ranks[worst_at] if worst_at is not None else None
     if worst_at is not None and worst is not None and worst > rank:
-        return f"{name} #{worst}→#{rank} in {_hours(ctx.now - worst_at)} h"
-    return f"{name} #{rank} for {_hours(ctx.now - first)} h"
+        return f"{name} #{worst}→#{rank} in {_ago(ctx.now - worst_at)}"
+    return f"{name} #{rank} for {_ago(ctx.now - first)}"
 
 
-def _hours(span: timedelta) -> int:
-    return max(1, round(span.total_seconds() / 3600))
+def _ago(span: timedelta) -> str:
+    """ "40 min" under an hour (an item seen minutes ago is not "1 h" old), else "5 h"."""
+    minutes = round(span.total_seconds() / 60)
+    if minutes < 60:
+        return f"{max(1, minutes)} min"
+    return f"{round(minutes / 60)} h"
 
 
 def heat_growth(observations: Sequence[Item], now: datetime) -> float | None:

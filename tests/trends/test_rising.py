@@ -76,3 +76,11 @@ def test_pinned_slots_are_not_momentum(tokenizer: Tokenizer) -> None:
     items.append(Item(platform="baidu", title="置顶公告", seen_at=T0, rank=None, pinned=True))
     result = analyze(items, T0, Brand(), tokenizer=tokenizer)
     assert all("置顶公告" not in t.titles for t in result.topics)
+
+
+def test_why_text_gives_minutes_under_an_hour_and_hours_after() -> None:
+    from trends.rising import _ago
+
+    assert _ago(timedelta(minutes=40)) == "40 min"
+    assert _ago(timedelta(seconds=5)) == "1 min"
+    assert _ago(timedelta(hours=5, minutes=10)) == "5 h"
