@@ -124,3 +124,12 @@ def test_a_topic_carries_its_evidence_with_links(tokenizer: Tokenizer) -> None:
                  if t.title == "春节档票房新高")
     assert {i.platform for i in topic.items} == {"weibo", "baidu"}
     assert topic.first_seen == T0 - timedelta(hours=5)
+
+
+def test_party_and_emergency_ministry_statements_are_watch_only() -> None:
+    from trends.model import Brand
+    from trends.relevance import score_safety
+    from trends.text import Tokenizer
+
+    safety = score_safety(["应急管理部：坚决拥护党中央决定"], Brand(), Tokenizer())
+    assert safety.risky and "党中央" in safety.flags
