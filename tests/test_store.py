@@ -65,3 +65,15 @@ def _idea_row() -> dict[str, object]:
     return {"story_key": "k", "title": "t", "why": "w", "score": 1.0, "relevance": 0.0,
             "safety": "ok", "angle": "breakout", "platforms": "[]", "terms": "[]",
             "matched": "[]", "first_seen": int(T0.timestamp()), "items": "[]"}
+
+
+def test_retention_also_clears_search_rows_and_cached_tokens_of_deleted_items(
+        store: Store) -> None:
+    store.add_items([_item("春晚彩排", T0), _item("春运开始", T0 + timedelta(days=5))])
+    store.save_title_tokens("sig", {"春晚彩排": "春晚 彩排", "春运开始": "春运 开始"})
+    counts = store.prune(T0 + timedelta(days=1))
+    assert (counts.items, counts.search_rows, counts.title_tokens) == (1, 1, 1)
+    assert store.title_tokens("sig", ["春晚彩排", "春运开始"]) == {"春运开始": "春运 开始"}
+    store.add_items([_item("春晚官宣", T0 + timedelta(days=5))])  # may reuse the freed rowid
+    found = store.search_items('"春晚"', T0, 10)
+    assert [r["title"] for r in found] == ["春晚官宣"]

@@ -312,8 +312,9 @@ class Service:
         started, now = time.perf_counter(), self.clock()
         before = now - self.config.storage.retention
         counts = await self.worker.run(lambda app: _prune(app, before))
-        log.info("retention before=%s snapshots=%d items=%d duration=%.2fs",
-                 before.isoformat(), counts.snapshots, counts.items, time.perf_counter() - started)
+        log.info("retention before=%s snapshots=%d items=%d search_rows=%d title_tokens=%d"
+                 " duration=%.2fs", before.isoformat(), counts.snapshots, counts.items,
+                 counts.search_rows, counts.title_tokens, time.perf_counter() - started)
         return counts
 
     # -- alerts -----------------------------------------------------------------------------

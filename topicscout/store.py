@@ -220,6 +220,8 @@ class PruneCounts:
 
     snapshots: int
     items: int
+    search_rows: int = 0  # items_fts rows of the deleted items
+    title_tokens: int = 0  # cached tokens of titles no item has any more
 
 
 @dataclass(frozen=True)
@@ -557,14 +559,16 @@ class Store:
             f"SELECT id, position FROM ideas WHERE id IN ({marks})", list(idea_ids))}
 
     def prune_search_index(self) -> int:
-        """Drop index rows of deleted items; call after retention deletes items.
+        """Drop index rows of deleted items (``prune`` does this itself).
 
         Index rows are keyed by the item's rowid, which SQLite may hand out again.
         """
         with self.db.atomic():
-            cursor = self.db.execute(
-                "DELETE FROM items_fts WHERE rowid NOT IN (SELECT rowid FROM items)")
-        return int(cursor.rowcount)
+            return self._prune_search_rows()
+
+    def _prune_search_rows(self) -> int:
+        return int(self.db.conn.execute(
+            "DELETE FROM items_fts WHERE rowid NOT IN (SELECT rowid FROM items)").rowcount)
 
     def newest_digest_as_of(self) -> datetime | None:
         row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
@@ -649,7 +653,9 @@ class Store:
 
         Items that are evidence of an idea (and so of any vote) keep their row and their
         snapshots: the shortlist and a later look at "how did this story develop" need them.
-        Ideas, digests, votes and deliveries are small and never pruned.
+        Ideas, digests, votes and deliveries are small and never pruned. The search index and
+        the token cache lose the rows of deleted items in the same transaction: an index row
+        left behind would answer /search for the next item that gets the deleted rowid.
         """
         cutoff = to_epoch(before)
         with self._writing(f"prune data older than {before.isoformat()}"):
@@ -663,7 +669,13 @@ class Store:
                    AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.item_id = items.id)""",
                 (cutoff,)).rowcount
             self.db.execute("DROP TABLE temp.kept_items")
-        return PruneCounts(snapshots=snaps, items=items)
+            search_rows = self._prune_search_rows() if items else 0
+            # NOT IN builds one temporary index of titles (items.title has none of its own)
+            tokens = self.db.conn.execute(
+                "DELETE FROM title_tokens WHERE title NOT IN (SELECT title FROM items)"
+            ).rowcount if items else 0
+        return PruneCounts(snapshots=snaps, items=items, search_rows=search_rows,
+                           title_tokens=tokens)
 
     def _mark_kept_items(self) -> None:
         """temp.kept_items := ids of items named (platform + title) in any idea's evidence."""
