@@ -77,3 +77,14 @@ def test_retention_also_clears_search_rows_and_cached_tokens_of_deleted_items(
     store.add_items([_item("春晚官宣", T0 + timedelta(days=5))])  # may reuse the freed rowid
     found = store.search_items('"春晚"', T0, 10)
     assert [r["title"] for r in found] == ["春晚官宣"]
+
+
+def test_a_feed_entry_whose_title_was_edited_is_found_by_its_new_title(store: Store) -> None:
+    first = Item(platform="sspai", title="春晚彩排首曝", guid="g1", seen_at=T0)
+    edited = Item(platform="sspai", title="马年春晚官宣阵容", guid="g1",
+                  seen_at=T0 + timedelta(hours=1))
+    assert store.add_items([first]).items_new == 1
+    assert store.add_items([edited]).items_new == 0  # same entry, counted once
+    assert [r["title"] for r in store.search_items('"阵容"', T0, 10)] == ["马年春晚官宣阵容"]
+    assert store.search_items('"首曝"', T0, 10) == []
+    assert store._count("items_fts") == store._count("items") == 1

@@ -308,6 +308,12 @@ class Store:
                                             first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", rows).rowcount
         # The newest sighting decides the display title and link; first/last seen only widen.
+        # A feed entry (same guid) whose title was edited loses its index row here first, so
+        # /search finds it by its new words, not its old ones.
+        retitled = conn.executemany(
+            """DELETE FROM items_fts WHERE rowid = (SELECT rowid FROM items
+                 WHERE id = :id AND :last >= last_seen AND title != :title)""",
+            [{"id": r[0], "title": r[2], "last": r[7]} for r in rows]).rowcount
         conn.executemany(
             """UPDATE items SET
                  title = CASE WHEN :last >= last_seen THEN :title ELSE title END,
@@ -320,7 +326,7 @@ class Store:
         snapshots_new = conn.executemany(
             "INSERT OR IGNORE INTO snapshots (item_id, seen_at, rank, heat, pinned)"
             " VALUES (?, ?, ?, ?, ?)", snapshots).rowcount
-        if items_new:  # keep /search's index in step (bot, issue 5)
+        if items_new or retitled:  # keep /search's index in step (bot, issue 5)
             _index_unindexed(conn, list(merged))
         return IngestCounts(items_new, snapshots_new)
 
