@@ -319,12 +319,6 @@ def demo(days: int, as_json: bool) -> None:
         app.close()
 
 
-def _not_yet(name: str, issue: str) -> Callable[..., None]:
-    def command(**_: Any) -> None:
-        _fail(f"`topicscout {name}` is not available yet ({issue})", 1)
-    return command
-
-
 @main.command()
 @click.option("--source", "only", metavar="NAME",
               help="Only this source (fetched even if it is not due yet).")

@@ -264,12 +264,6 @@ class Store:
             raise StorageError(f"cannot open database {path}: {e}") from e
         return cls(db, path)
 
-    @classmethod
-    def memory(cls) -> Store:
-        db = sqlite_utils.Database(memory=True)
-        migrations.apply(db)
-        return cls(db, None)
-
     def close(self) -> None:
         self.db.close()
 
@@ -429,21 +423,6 @@ class Store:
                 "SELECT value, count(*) FROM votes WHERE idea_id = ? GROUP BY value", (idea_id,)):
             counts[value] = n
         return counts
-
-    def voted_ideas(self, since: datetime) -> list[dict[str, Any]]:
-        """Ideas from digests since ``since`` with their vote counts and voters (for shortlists)."""
-        rows = self.db.query(
-            """SELECT i.*, d.as_of AS digest_as_of,
-                 coalesce(sum(v.value = 'up'), 0) AS up,
-                 coalesce(sum(v.value = 'down'), 0) AS down,
-                 coalesce(sum(v.value = 'star'), 0) AS star,
-                 group_concat(coalesce(v.user_name, v.user_id) || ':' || v.value, ', ') AS voters
-               FROM ideas i JOIN digests d ON d.id = i.digest_id
-               LEFT JOIN votes v ON v.idea_id = i.id
-               WHERE d.as_of >= ?
-               GROUP BY i.id""",
-            [to_epoch(since)])
-        return [_decode_idea(r) for r in rows]
 
     # -- chats and keywords --------------------------------------------------------------
 
