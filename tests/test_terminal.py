@@ -26,3 +26,20 @@ def test_the_digest_panel_wraps_long_lines_on_a_soft_wrapping_console(tmp_path: 
     flat = "".join(line.strip(" │") for line in out.getvalue().splitlines())
     for idea in digest.ideas:
         assert idea.topic.why.replace(" ", "") in flat.replace(" ", "")
+
+
+def test_the_health_table_keeps_names_whole_and_errors_readable_at_80_columns() -> None:
+    from topicscout.service import SourceHealth
+    from topicscout.sources_view import render_health
+
+    error = "baidu: expected data.cards[0].content list, got null (HTTP 200, 1.2 kB)"
+    rows = [SourceHealth(name=name, kind="hotlist", enabled=True, status=status,
+                         last_success=None, last_error=err, last_error_at=None,
+                         consecutive_failures=fails, next_due=None, items_total=0)
+            for name, status, err, fails in (("newsnow-wallstreetcn", "pending", None, 0),
+                                             ("baidu", "failing", error, 6))]
+    out = io.StringIO()
+    render_health(Console(file=out, width=80, color_system=None), rows, ZoneInfo("UTC"))
+    text = out.getvalue()
+    assert "│ newsnow-wallstreetcn │ hotlist" in text and "│ failing" in text
+    assert error in " ".join(line.strip() for line in text.splitlines())
