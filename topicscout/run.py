@@ -123,13 +123,17 @@ class TelegramSender:
 
     async def send_digest(self, chat_id: int, digest: service.Digest) -> list[int]:
         from telegram.error import TelegramError
+
+        from bot.redact import redact
         try:
             return list(await self._send(self.application.bot, self.app, chat_id, digest))
-        except TelegramError as e:
-            raise DeliveryError(f"chat {chat_id}: {e}") from e
+        except TelegramError as e:  # the text may reach the admins' chat: no token in it
+            raise DeliveryError(f"chat {chat_id}: {redact(str(e))}") from None
 
     async def send_alert(self, text: str) -> None:
         from telegram.error import TelegramError
+
+        from bot.redact import redact
         log.warning("alert: %s", text)
         assert self.app.config.telegram is not None
         failed = []
@@ -137,7 +141,7 @@ class TelegramSender:
             try:
                 await self.application.bot.send_message(admin, f"⚠️ topicscout: {text}")
             except TelegramError as e:
-                failed.append(f"{admin} ({e})")
+                failed.append(f"{admin} ({redact(str(e))})")
         if failed:
             raise DeliveryError(f"alert not delivered to admin(s) {', '.join(failed)}")
 
