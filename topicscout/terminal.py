@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -30,7 +30,7 @@ def render_digest(console: Console, digest: Digest, tz: Any) -> None:
         console.print(Panel("No rising stories in the data for this moment.", title=header),
                       soft_wrap=False)
         return
-    blocks = []
+    blocks: list[RenderableType] = []
     for position, idea in enumerate(digest.ideas, start=1):
         t = idea.topic
         line = Text.assemble((f"{position:>2}. ", "bold"), (t.title, "bold"), "  ",
