@@ -20,11 +20,11 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.redact import redact
-from bot.worker import Worker
 from topicscout import export, service
 from topicscout.errors import DeliveryError, InputError
 from topicscout.timeutil import parse_duration
 from topicscout.views import ShortlistEntry
+from topicscout.worker import Worker
 
 logger = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
