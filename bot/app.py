@@ -16,11 +16,11 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot import handlers
 from bot.redact import protect, redact
-from bot.worker import Worker
 from topicscout import service
 from topicscout.config import TelegramConfig
 from topicscout.errors import DeliveryError
 from topicscout.types import utc_now
+from topicscout.worker import Worker
 
 logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -36,10 +36,12 @@ def file_url(base_url: str) -> str:
 
 
 def build_application(app: service.App, token: str, *,
-                      clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
+                      clock: Callable[[], datetime] = utc_now,
+                      worker: Worker | None = None) -> Application:  # type: ignore[type-arg]
     """The bot, handlers registered, pointed at ``[telegram] base_url`` when set.
 
-    The token is registered for redaction before anything can log it.
+    The token is registered for redaction before anything can log it. ``worker``: the thread
+    for slow commands (``topicscout run`` passes the scheduler's); by default one of its own.
     """
     protect(token)
     if logging.getLogger("httpx").level == logging.NOTSET:
@@ -52,7 +54,7 @@ def build_application(app: service.App, token: str, *,
     application = builder.concurrent_updates(CONCURRENT_UPDATES).build()
     application.bot_data["topicscout"] = handlers.BotState(
         app=app, clock=clock, chats=frozenset(tg.chats), admins=frozenset(tg.admins),
-        members=frozenset(tg.members), worker=Worker(app))
+        members=frozenset(tg.members), worker=worker or Worker(app))
     for command in handlers.COMMANDS:
         application.add_handler(CommandHandler(command.name, command.handler))
     application.add_handler(CallbackQueryHandler(handlers.on_vote, pattern=r"^v:"))

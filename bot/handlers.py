@@ -20,11 +20,11 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.redact import redact
-from bot.worker import Worker
 from topicscout import export, service
 from topicscout.errors import DeliveryError, InputError
 from topicscout.timeutil import parse_duration
 from topicscout.views import ShortlistEntry
+from topicscout.worker import Worker
 
 logger = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -271,11 +271,7 @@ async def cmd_keywords(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 @guarded
 async def cmd_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = state_of(context)
-    health = getattr(service, "source_health", None)
-    if health is None:
-        text = "Source health is not available in this build yet."
-    else:
-        text = render.render_sources(health(s.app), s.tz)
+    text = render.render_sources(service.source_health(s.app), s.tz)
     await say(context, update.effective_chat.id, text)  # type: ignore[union-attr]
 
 

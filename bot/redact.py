@@ -54,10 +54,6 @@ def protect(secret: str) -> None:
         _installed = True
 
 
-def forget(secret: str) -> None:
-    _secrets.discard(secret)
-
-
 def forget_all() -> None:
     """Stop redacting (tests: one test's token must not alter another's log records)."""
     _secrets.clear()

@@ -11,10 +11,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from topicscout.views import IdeaView, Link, SearchHit, ShortlistEntry, Tally
+
+if TYPE_CHECKING:  # the service imports the trends pipeline; rendering needs only the type
+    from topicscout.service import SourceHealth
 
 MAX_MESSAGE = 4096  # Telegram's limit per message (we count UTF-16 units of the HTML: stricter)
 MAX_IDEAS_PER_MESSAGE = 10  # 3 buttons each; keeps a keyboard far below Telegram's button cap
@@ -223,21 +227,23 @@ def fit(text: str) -> str:
     return "\n".join(lines)
 
 
-def render_sources(rows: Sequence[object], tz: tzinfo) -> str:
-    """Source health, read by attribute name so it follows the sources issue's type."""
+STATUS_MARK = {"ok": "✅", "error": "⚠️", "backing off": "⚠️", "failing": "❌",
+               "pending": "⏳", "disabled": "⏸", "not in config": "➖"}
+
+
+def render_sources(rows: Sequence[SourceHealth], tz: tzinfo) -> str:
+    """Source health as `topicscout sources` shows it: one line per source, status first."""
     if not rows:
-        return "No sources have been fetched yet."
+        return "No sources in the config."
     lines = ["<b>Sources</b>"]
     for row in rows:
-        name = getattr(row, "name", "?")
-        failures = int(getattr(row, "consecutive_failures", 0) or 0)
-        success = getattr(row, "last_success", None)
-        error = getattr(row, "last_error", None)
-        mark = "✅" if failures == 0 else "❌"
-        line = f"{mark} {esc(name)}"
-        if isinstance(success, datetime):
-            line += f" · last ok {success.astimezone(tz):%m-%d %H:%M}"
-        if failures:
-            line += f" · {failures} failures · {esc(cut(str(error or ''), 120))}"
+        line = f"{STATUS_MARK.get(row.status, '•')} {esc(row.name)} · {esc(row.status)}"
+        if row.last_success is not None:
+            line += f" · last ok {row.last_success.astimezone(tz):%m-%d %H:%M}"
+        if row.items_total:
+            line += f" · {row.items_total} items"
+        if row.consecutive_failures:
+            line += (f" · {row.consecutive_failures} failures in a row · "
+                     f"{esc(cut(row.last_error or '', 120))}")
         lines.append(line)
     return fit("\n".join(lines))

@@ -101,3 +101,17 @@ def test_init_writes_the_example_config_once(tmp_path: Path, monkeypatch: pytest
     assert "exists; left as it is" in again.output
     assert "mine" in (tmp_path / "config.toml").read_text(encoding="utf-8")
     assert (tmp_path / "topicscout.sqlite").exists()
+
+
+def test_error_messages_keep_their_square_brackets(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich reads "[telegram]" as a markup tag and drops it, unless the message is escaped
+    (tmp_path / "config.toml").write_text(
+        "[telegram]\ntoken_env = 'TS_TEST_TOKEN'\nchats = []\n", encoding="utf-8")
+    monkeypatch.setenv("TS_TEST_TOKEN", "123:not-a-real-token")
+    result = CliRunner().invoke(main, ["digest", "--send", "--config",
+                                       str(tmp_path / "config.toml"), "--db",
+                                       str(tmp_path / "x.sqlite")])
+    assert result.exit_code == 2
+    assert "([telegram] chats is empty" in result.output
+    assert "not-a-real-token" not in result.output

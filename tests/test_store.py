@@ -65,3 +65,27 @@ def _idea_row() -> dict[str, object]:
     return {"story_key": "k", "title": "t", "why": "w", "score": 1.0, "relevance": 0.0,
             "safety": "ok", "angle": "breakout", "platforms": "[]", "terms": "[]",
             "matched": "[]", "first_seen": int(T0.timestamp()), "items": "[]"}
+
+
+def test_retention_also_clears_search_rows_and_cached_tokens_of_deleted_items(
+        store: Store) -> None:
+    store.add_items([_item("春晚彩排", T0), _item("春运开始", T0 + timedelta(days=5))])
+    store.save_title_tokens("sig", {"春晚彩排": "春晚 彩排", "春运开始": "春运 开始"})
+    assert len(store.search_items('"春晚"', T0, 10)) == 1  # a search indexes both titles
+    counts = store.prune(T0 + timedelta(days=1))
+    assert (counts.items, counts.search_rows, counts.title_tokens) == (1, 1, 1)
+    assert store.title_tokens("sig", ["春晚彩排", "春运开始"]) == {"春运开始": "春运 开始"}
+    store.add_items([_item("春晚官宣", T0 + timedelta(days=5))])  # may reuse the freed rowid
+    found = store.search_items('"春晚"', T0, 10)
+    assert [r["title"] for r in found] == ["春晚官宣"]
+
+
+def test_a_feed_entry_whose_title_was_edited_is_found_by_its_new_title(store: Store) -> None:
+    first = Item(platform="sspai", title="春晚彩排首曝", guid="g1", seen_at=T0)
+    edited = Item(platform="sspai", title="马年春晚官宣阵容", guid="g1",
+                  seen_at=T0 + timedelta(hours=1))
+    assert store.add_items([first]).items_new == 1
+    assert store.add_items([edited]).items_new == 0  # same entry, counted once
+    assert [r["title"] for r in store.search_items('"阵容"', T0, 10)] == ["马年春晚官宣阵容"]
+    assert store.search_items('"首曝"', T0, 10) == []
+    assert store._count("items_fts") == store._count("items") == 1

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from topicscout import service
 from topicscout.config import Config, load_config
@@ -34,7 +35,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
@@ -44,10 +45,10 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except ConfigError as e:
-            err_console.print(f"[bold red]error:[/] {e.path or 'config'}: "
+            err_console.print(f"[bold red]error:[/] {escape(str(e.path or 'config'))}: "
                               f"{len(e.problems)} problem(s)", highlight=False)
             for line in e.problems:
-                err_console.print(f"  {line}", highlight=False, soft_wrap=True)
+                err_console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
             sys.exit(2)
         except InputError as e:
             _fail(str(e), 2)
@@ -140,7 +141,7 @@ def import_(files: tuple[Path, ...], config_path: Path | None, db_path: Path | N
             on_progress=lambda path, n: status.update(f"importing {path.name}: {n:,} lines"))
     elapsed = time.perf_counter() - started
     for bad in report.bad[:20]:
-        err_console.print(f"[yellow]skipped[/] {bad}", highlight=False)
+        err_console.print(f"[yellow]skipped[/] {escape(str(bad))}", highlight=False)
     if len(report.bad) > 20:
         err_console.print(f"[yellow]… and {len(report.bad) - 20} more bad lines[/]")
     console.print(f"{report.files} file(s), {report.lines:,} lines read in {elapsed:.1f} s "
@@ -225,7 +226,8 @@ def _send(app: service.App, token: str, chats: list[int], result: service.Digest
         if isinstance(sent, list):
             console.print(f"chat {chat_id}: sent in {len(sent)} message(s)")
         else:
-            err_console.print(f"[red]chat {chat_id}: not sent[/]: {sent}", highlight=False)
+            err_console.print(f"[red]chat {chat_id}: not sent[/]: {escape(str(sent))}",
+                              highlight=False)
     if not any(isinstance(sent, list) for sent in outcome.values()):
         _fail("the digest reached no chat", 1)
 
@@ -284,7 +286,7 @@ def _run_replay(app: service.App, files: list[Path], steps: list[datetime],
         else:
             render_digest(console, result, tz)
     for line in bad[:20]:
-        err_console.print(f"[yellow]skipped[/] {line}", highlight=False)
+        err_console.print(f"[yellow]skipped[/] {escape(str(line))}", highlight=False)
 
 
 @main.command()
@@ -315,12 +317,6 @@ def demo(days: int, as_json: bool) -> None:
                           f"“{config.brand.name}” (keywords: {', '.join(config.brand.keywords)})")
         _run_replay(app, files, steps, as_json)
         app.close()
-
-
-def _not_yet(name: str, issue: str) -> Callable[..., None]:
-    def command(**_: Any) -> None:
-        _fail(f"`topicscout {name}` is not available yet ({issue})", 1)
-    return command
 
 
 @main.command()

@@ -14,11 +14,9 @@ owns its own connection, so the bot keeps answering while a digest is being buil
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -27,8 +25,9 @@ from topicscout import service
 from topicscout.config import Config
 from topicscout.errors import TopicscoutError
 from topicscout.schedule import Health, Slot, is_within_grace, latest_slot, next_health
-from topicscout.store import PruneCounts, Store
+from topicscout.store import PruneCounts
 from topicscout.types import Item
+from topicscout.worker import Worker
 from trends.model import Analysis
 
 log = logging.getLogger("topicscout.jobs")
@@ -92,36 +91,6 @@ class LogSender:
         log.warning("alert: %s", text)
 
 
-class Worker:
-    """One thread owning its own connection, for the CPU-heavy jobs (see module docstring)."""
-
-    def __init__(self, app: service.App) -> None:
-        self._config = app.config
-        self._path = app.store.path
-        self._app: service.App | None = None
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="topicscout-worker")
-
-    async def run(self, func: Callable[[service.App], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._call, func)
-
-    def _call(self, func: Callable[[service.App], T]) -> T:
-        if self._app is None:
-            if self._path is None:
-                raise TopicscoutError("the service needs a database file, not :memory:")
-            self._app = service.App(config=self._config, store=Store.open(self._path))
-        return func(self._app)
-
-    def close(self) -> None:
-        """Wait for the job in flight (its transaction commits), then close the connection."""
-        self._pool.submit(self._close).result()
-        self._pool.shutdown(wait=True)
-
-    def _close(self) -> None:
-        if self._app is not None:
-            self._app.close()
-            self._app = None
-
-
 @dataclass(frozen=True)
 class CrawlRun:
     """One crawl job's outcome, for the log line and the tests."""
@@ -136,12 +105,12 @@ class Service:
     """The job bodies; see the module docstring for what is injected."""
 
     def __init__(self, app: service.App, *, crawler: Crawler | None, sender: DigestSender,
-                 clock: Clock) -> None:
+                 clock: Clock, worker: Worker | None = None) -> None:
         self.app = app
         self.crawler = crawler
         self.sender = sender
         self.clock = clock
-        self.worker = Worker(app)
+        self.worker = worker or Worker(app)  # `run` shares one with the bot
         self._to_log: DigestSender = LogSender()
         self.new_data = False  # set by a crawl that fetched items; cleared by analysis
         self.latest: Analysis | None = None  # the last analysis, for status and the bot
@@ -313,8 +282,9 @@ class Service:
         started, now = time.perf_counter(), self.clock()
         before = now - self.config.storage.retention
         counts = await self.worker.run(lambda app: _prune(app, before))
-        log.info("retention before=%s snapshots=%d items=%d duration=%.2fs",
-                 before.isoformat(), counts.snapshots, counts.items, time.perf_counter() - started)
+        log.info("retention before=%s snapshots=%d items=%d search_rows=%d title_tokens=%d"
+                 " duration=%.2fs", before.isoformat(), counts.snapshots, counts.items,
+                 counts.search_rows, counts.title_tokens, time.perf_counter() - started)
         return counts
 
     # -- alerts -----------------------------------------------------------------------------

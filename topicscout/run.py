@@ -35,6 +35,7 @@ from topicscout.jobs import LOG_CHAT, Crawler, DeliveryError, DigestSender, LogS
 from topicscout.schedule import Runner, install, job_table, next_slot
 from topicscout.timeutil import format_duration
 from topicscout.types import utc_now
+from topicscout.worker import Worker
 
 log = logging.getLogger("topicscout.run")
 
@@ -123,13 +124,17 @@ class TelegramSender:
 
     async def send_digest(self, chat_id: int, digest: service.Digest) -> list[int]:
         from telegram.error import TelegramError
+
+        from bot.redact import redact
         try:
             return list(await self._send(self.application.bot, self.app, chat_id, digest))
-        except TelegramError as e:
-            raise DeliveryError(f"chat {chat_id}: {e}") from e
+        except TelegramError as e:  # the text may reach the admins' chat: no token in it
+            raise DeliveryError(f"chat {chat_id}: {redact(str(e))}") from None
 
     async def send_alert(self, text: str) -> None:
         from telegram.error import TelegramError
+
+        from bot.redact import redact
         log.warning("alert: %s", text)
         assert self.app.config.telegram is not None
         failed = []
@@ -137,12 +142,12 @@ class TelegramSender:
             try:
                 await self.application.bot.send_message(admin, f"⚠️ topicscout: {text}")
             except TelegramError as e:
-                failed.append(f"{admin} ({e})")
+                failed.append(f"{admin} ({redact(str(e))})")
         if failed:
             raise DeliveryError(f"alert not delivered to admin(s) {', '.join(failed)}")
 
 
-async def start_bot(app: service.App) -> tuple[Any, DigestSender, str]:
+async def start_bot(app: service.App, worker: Worker) -> tuple[Any, DigestSender, str]:
     """(PTB Application or None, the sender, a word on why) — the bot only with a token."""
     telegram = app.config.telegram
     token = telegram.token() if telegram else None
@@ -156,7 +161,7 @@ async def start_bot(app: service.App) -> tuple[Any, DigestSender, str]:
     from bot.app import start_bot as start_polling
     from bot.redact import redact
 
-    application = build_application(app, token)
+    application = build_application(app, token, worker=worker)
     try:
         await start_polling(application)
     except (TopicscoutError, TelegramError) as e:
@@ -200,8 +205,15 @@ async def serve(app: service.App) -> None:
         loop.add_signal_handler(sig, stop.set)
     offset = clock_offset()
     crawler = load_crawler()
-    application, sender, bot = await start_bot(app)
-    jobs = Service(app, crawler=crawler, sender=sender, clock=lambda: utc_now() + offset)
+    # One worker for the jobs and the bot: one tokenizer (jieba dictionary) in the process.
+    worker = Worker(app)
+    try:
+        application, sender, bot = await start_bot(app, worker)
+    except BaseException:
+        worker.close()
+        raise
+    jobs = Service(app, crawler=crawler, sender=sender, clock=lambda: utc_now() + offset,
+                   worker=worker)
     scheduler = AsyncIOScheduler(timezone=UTC)
     runner = Runner()
     try:

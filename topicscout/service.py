@@ -61,6 +61,9 @@ class App:
     def tokenizer(self, brand: Brand) -> Tokenizer:
         words = brand.keywords + brand.related + brand.exclude + brand.avoid
         if words not in self._tokenizers:
+            # Only the current words' tokenizer is kept: each holds its own jieba dictionary
+            # (~60 MB), and a service running for months sees many /keywords changes.
+            self._tokenizers.clear()
             self._tokenizers[words] = Tokenizer(words)
         return self._tokenizers[words]
 

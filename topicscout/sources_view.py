@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from topicscout.service import CrawlReport, SourceHealth
@@ -38,15 +39,18 @@ def render_crawl(console: Console, report: CrawlReport) -> None:
 
 
 def render_health(console: Console, rows: list[SourceHealth], tz: Any) -> None:
+    # The error text goes under the table, one line per source: as a column it squeezed the
+    # others so that at 80 columns names and words broke mid-word ("bilibil / i").
     table = Table(title="sources", title_justify="left")
-    for column in ("source", "kind", "status", "last success", "failures", "next due",
-                   "items", "last error"):
-        table.add_column(column, overflow="fold",
-                         justify="right" if column in ("failures", "items") else "left",
-                         max_width=60 if column == "last error" else None)
+    for column in ("source", "kind", "status", "last ok", "fails", "next due", "items"):
+        table.add_column(column, no_wrap=column not in ("last ok", "next due"),
+                         justify="right" if column in ("fails", "items") else "left")
     for r in rows:
-        error = f"{_when(r.last_error_at, tz)} {r.last_error}" if r.last_error else ""
         table.add_row(r.name, r.kind, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
                       _when(r.last_success, tz), str(r.consecutive_failures),
-                      _when(r.next_due, tz) if r.enabled else "—", str(r.items_total), error)
+                      _when(r.next_due, tz) if r.enabled else "—", str(r.items_total))
     console.print(table, soft_wrap=False)
+    for r in rows:
+        if r.last_error:
+            console.print(f"[bold]{escape(r.name)}[/] last error {_when(r.last_error_at, tz)}: "
+                          f"{escape(r.last_error)}", highlight=False, soft_wrap=False)

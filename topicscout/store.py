@@ -214,6 +214,8 @@ class PruneCounts:
 
     snapshots: int
     items: int
+    search_rows: int = 0  # items_fts rows of the deleted items
+    title_tokens: int = 0  # cached tokens of titles no item has any more
 
 
 @dataclass(frozen=True)
@@ -256,12 +258,6 @@ class Store:
             raise StorageError(f"cannot open database {path}: {e}") from e
         return cls(db, path)
 
-    @classmethod
-    def memory(cls) -> Store:
-        db = sqlite_utils.Database(memory=True)
-        migrations.apply(db)
-        return cls(db, None)
-
     def close(self) -> None:
         self.db.close()
 
@@ -300,6 +296,12 @@ class Store:
                                             first_seen, last_seen)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", rows).rowcount
         # The newest sighting decides the display title and link; first/last seen only widen.
+        # A feed entry (same guid) whose title was edited loses its index row here, so the next
+        # /search re-indexes it and finds it by its new words, not its old ones.
+        conn.executemany(
+            """DELETE FROM items_fts WHERE rowid = (SELECT rowid FROM items
+                 WHERE id = :id AND :last >= last_seen AND title != :title)""",
+            [{"id": r[0], "title": r[2], "last": r[7]} for r in rows])
         conn.executemany(
             """UPDATE items SET
                  title = CASE WHEN :last >= last_seen THEN :title ELSE title END,
@@ -413,21 +415,6 @@ class Store:
                 "SELECT value, count(*) FROM votes WHERE idea_id = ? GROUP BY value", (idea_id,)):
             counts[value] = n
         return counts
-
-    def voted_ideas(self, since: datetime) -> list[dict[str, Any]]:
-        """Ideas from digests since ``since`` with their vote counts and voters (for shortlists)."""
-        rows = self.db.query(
-            """SELECT i.*, d.as_of AS digest_as_of,
-                 coalesce(sum(v.value = 'up'), 0) AS up,
-                 coalesce(sum(v.value = 'down'), 0) AS down,
-                 coalesce(sum(v.value = 'star'), 0) AS star,
-                 group_concat(coalesce(v.user_name, v.user_id) || ':' || v.value, ', ') AS voters
-               FROM ideas i JOIN digests d ON d.id = i.digest_id
-               LEFT JOIN votes v ON v.idea_id = i.id
-               WHERE d.as_of >= ?
-               GROUP BY i.id""",
-            [to_epoch(since)])
-        return [_decode_idea(r) for r in rows]
 
     # -- chats and keywords --------------------------------------------------------------
 
@@ -552,14 +539,16 @@ class Store:
             f"SELECT id, position FROM ideas WHERE id IN ({marks})", list(idea_ids))}
 
     def prune_search_index(self) -> int:
-        """Drop index rows of deleted items; call after retention deletes items.
+        """Drop index rows of deleted items (``prune`` does this itself).
 
         Index rows are keyed by the item's rowid, which SQLite may hand out again.
         """
         with self.db.atomic():
-            cursor = self.db.execute(
-                "DELETE FROM items_fts WHERE rowid NOT IN (SELECT rowid FROM items)")
-        return int(cursor.rowcount)
+            return self._prune_search_rows()
+
+    def _prune_search_rows(self) -> int:
+        return int(self.db.conn.execute(
+            "DELETE FROM items_fts WHERE rowid NOT IN (SELECT rowid FROM items)").rowcount)
 
     def newest_digest_as_of(self) -> datetime | None:
         row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
@@ -644,7 +633,9 @@ class Store:
 
         Items that are evidence of an idea (and so of any vote) keep their row and their
         snapshots: the shortlist and a later look at "how did this story develop" need them.
-        Ideas, digests, votes and deliveries are small and never pruned.
+        Ideas, digests, votes and deliveries are small and never pruned. The search index and
+        the token cache lose the rows of deleted items in the same transaction: an index row
+        left behind would answer /search for the next item that gets the deleted rowid.
         """
         cutoff = to_epoch(before)
         with self._writing(f"prune data older than {before.isoformat()}"):
@@ -658,7 +649,13 @@ class Store:
                    AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.item_id = items.id)""",
                 (cutoff,)).rowcount
             self.db.execute("DROP TABLE temp.kept_items")
-        return PruneCounts(snapshots=snaps, items=items)
+            search_rows = self._prune_search_rows() if items else 0
+            # NOT IN builds one temporary index of titles (items.title has none of its own)
+            tokens = self.db.conn.execute(
+                "DELETE FROM title_tokens WHERE title NOT IN (SELECT title FROM items)"
+            ).rowcount if items else 0
+        return PruneCounts(snapshots=snaps, items=items, search_rows=search_rows,
+                           title_tokens=tokens)
 
     def _mark_kept_items(self) -> None:
         """temp.kept_items := ids of items named (platform + title) in any idea's evidence."""

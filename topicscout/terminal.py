@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -30,20 +30,22 @@ def render_digest(console: Console, digest: Digest, tz: Any) -> None:
         console.print(Panel("No rising stories in the data for this moment.", title=header),
                       soft_wrap=False)
         return
-    blocks: list[Text | Padding] = []
+    blocks: list[RenderableType] = []
     for position, idea in enumerate(digest.ideas, start=1):
         t = idea.topic
         line = Text.assemble((f"{position:>2}. ", "bold"), (t.title, "bold"), "  ",
                              (f"[{ANGLE_LABEL[idea.angle]}]", ANGLE_STYLE[idea.angle]))
-        detail = Padding(Text(f"↗ {t.why}", style="yellow"), (0, 0, 0, 4))
+        detail = Text(f"↗ {t.why}", style="yellow")
         meta = f"{' · '.join(t.platforms)} · first seen {_local(t.first_seen, tz)}"
         if t.relevance.matched:
             meta += f" · matched {', '.join(t.relevance.matched)}"
         if t.safety.risky:
             meta += f" · risk: {', '.join(t.safety.flags)}"
         meta += f" · keywords {' '.join(t.terms[:4])}"
-        blocks += [line, detail, Padding(Text(meta, style="dim"), (0, 0, 0, 4))]
-    # soft_wrap=False: wrap long why-lines inside the panel instead of cropping them.
+        blocks += [line, Padding(detail, (0, 0, 0, 4)),
+                   Padding(Text(meta, style="dim"), (0, 0, 0, 4))]
+    # soft_wrap=False: the CLI's console soft-wraps (so JSON lines stay whole), which inside a
+    # panel would crop the end of every long line instead of wrapping it
     console.print(Panel(Group(*blocks), title=header, title_align="left"), soft_wrap=False)
 
 

@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +34,6 @@ class Item:
         return item_id(self.platform, self.title, self.guid)
 
 
-_TRACKING_PARAMS = re.compile(r"^(utm_\w+|spm|from|share_\w+|ref|refer)$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
@@ -43,15 +41,6 @@ def normalize_for_identity(title: str) -> str:
     """Fold the cosmetic differences hot lists introduce between fetches (width, case, #tags#)."""
     text = unicodedata.normalize("NFKC", title).casefold().replace("#", "")
     return _SPACES.sub(" ", text).strip()
-
-
-def normalize_url(url: str) -> str:
-    """Drop fragments and tracking parameters so a re-shared link keeps its identity."""
-    parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not _TRACKING_PARAMS.match(k)]
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path,
-                       urlencode(query), ""))
 
 
 @lru_cache(maxsize=1 << 16)  # a hot-list title is seen dozens of times a day: hash it once

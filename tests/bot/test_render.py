@@ -135,3 +135,22 @@ def test_vote_toasts_are_short() -> None:
     assert render.vote_toast("up", "up") == "👍 counted"
     assert render.vote_toast(None, "up") == "👍 vote withdrawn"
     assert render.vote_toast("down", "down") == "👎 counted"
+
+
+def test_source_health_shows_each_status_not_only_failures() -> None:
+    from topicscout.service import SourceHealth
+
+    def row(name: str, status: str, failures: int = 0, error: str | None = None,
+            ok: datetime | None = None, enabled: bool = True) -> SourceHealth:
+        return SourceHealth(name=name, kind="hotlist", enabled=enabled, status=status,
+                            last_success=ok, last_error=error, last_error_at=None,
+                            consecutive_failures=failures, next_due=None, items_total=3)
+
+    text = render.render_sources([
+        row("weibo", "ok", ok=datetime(2026, 2, 1, 1, 30, tzinfo=UTC)),
+        row("zhihu", "pending"), row("dailyhot", "disabled", enabled=False),
+        row("baidu", "failing", failures=6, error="baidu: expected <list>, got null")], TZ)
+    lines = text.split("\n")
+    assert lines[1].startswith("✅ weibo · ok · last ok 02-01 09:30")
+    assert lines[2].startswith("⏳ zhihu · pending") and lines[3].startswith("⏸ dailyhot")
+    assert "❌ baidu · failing" in lines[4] and "expected &lt;list&gt;" in lines[4]

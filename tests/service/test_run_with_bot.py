@@ -221,5 +221,7 @@ def test_run_crawls_real_sources_digests_once_per_chat_alerts_once_and_survives_
                                 env={"COLUMNS": "200"})
     assert health.exit_code == 0, health.output
     row = next(line for line in health.output.splitlines() if f" {BROKEN} " in line)
-    assert f"HTTP 500 from 127.0.0.1:{server.port}" in row, health.output
     assert "backing off" in row or "failing" in row, row
+    error = next(line for line in health.output.splitlines()
+                 if line.startswith(f"{BROKEN} last error"))
+    assert f"HTTP 500 from 127.0.0.1:{server.port}" in error, health.output

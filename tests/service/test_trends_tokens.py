@@ -56,3 +56,13 @@ def test_a_read_only_database_still_answers(tmp_path: Path) -> None:
     app = service.App(config=Config(), store=readonly)
     assert service.analyze_at(app, NOW).topics  # tokens could not be stored; no matter
     readonly.close()
+
+
+def test_a_keyword_change_replaces_the_tokenizer_instead_of_adding_one(store: Store) -> None:
+    app = service.App(config=Config(), store=store)
+    first = app.tokenizer(app.brand())
+    assert app.tokenizer(app.brand()) is first  # same words: same tokenizer, same cache
+    service.change_keyword(app, "短道速滑", True, 1, NOW)
+    second = app.tokenizer(app.brand())
+    assert second is not first and "短道速滑" in second.user_words
+    assert list(app._tokenizers.values()) == [second]  # the old jieba dictionary can go

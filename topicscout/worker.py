@@ -1,9 +1,11 @@
 """Slow work off the event loop: one thread that owns its own App (its own SQLite connection).
 
-A /digest runs the whole analysis (seconds); done on the event loop it would hold every vote
-tap until it finished. A SQLite connection belongs to one thread (DESIGN.md), so the worker
-opens its own on the same database file (WAL lets it read while the loop thread writes votes)
-and keeps it, with its tokenizer cache, for the life of the bot.
+An analysis or a digest takes seconds; done on the event loop it would hold every vote tap and
+every crawl until it finished. A SQLite connection belongs to one thread (DESIGN.md), so the
+worker opens its own on the same database file (WAL lets it read while the loop thread writes)
+and keeps it, with its tokenizer and jieba dictionary, for the life of the process.
+`topicscout run` gives the scheduler's jobs and the bot the same worker: one App, one
+tokenizer (~60 MB of jieba dictionary each), and analyses that never run two at a time.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Worker:
         self._app: service.App | None = None
         self._executor = (ThreadPoolExecutor(1, thread_name_prefix="topicscout-worker")
                           if app.store.path is not None else None)
+        self._closed = False
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
@@ -41,10 +44,15 @@ class Worker:
         return fn(self._app, *args)
 
     def close(self) -> None:
-        """Close the worker's connection (in its own thread) and stop the thread."""
-        if self._executor is None:
+        """Wait for the work in flight (its transaction commits), close the worker's
+        connection in its own thread and stop the thread. Closing twice does nothing."""
+        if self._executor is None or self._closed:
             return
-        if self._app is not None:
-            self._executor.submit(self._app.close).result()
-            self._app = None
+        self._closed = True
+        self._executor.submit(self._close_app).result()
         self._executor.shutdown(wait=True)
+
+    def _close_app(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
