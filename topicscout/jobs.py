@@ -142,6 +142,9 @@ class Service:
         self.new_data = self.new_data or fetched > 0
         log.info("crawl source=%s fetched=%d errors=%d duration=%.2fs",
                  name, run.fetched, run.errors, run.seconds)
+        for outcome in outcomes:
+            if outcome.error is not None:  # the one line that says what is wrong, in the log
+                log.warning("crawl source=%s failed: %s", outcome.source, outcome.error)
         return run
 
     def _backing_off(self, name: str) -> bool:
@@ -209,7 +212,13 @@ class Service:
         return slot
 
     def _skip_missed(self, slot: Slot, now: datetime) -> None:
-        """Record (once) and log a slot that passed beyond the grace period unsent."""
+        """Record (once) and log a slot that passed beyond the grace period unsent.
+
+        On a first start (no delivery ever recorded) nothing was owed yet: a new install
+        started in the afternoon has not "missed" this morning's digest.
+        """
+        if not self.app.store.has_deliveries():
+            return
         digest = self.config.digest
         late, grace = _hours_minutes(now - slot.at), _hours_minutes(digest.grace)
         for chat in self.targets():

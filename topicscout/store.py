@@ -607,6 +607,9 @@ class Store:
                 " VALUES (?, ?, 'failed', ?, ?)", (chat_id, day, to_epoch(at), error))
             return cursor.rowcount == 1
 
+    def has_deliveries(self) -> bool:
+        return self.db.execute("SELECT 1 FROM deliveries LIMIT 1").fetchone() is not None
+
     def deliveries_with_status(self, status: str) -> list[dict[str, Any]]:
         return list(self.db.query(
             "SELECT * FROM deliveries WHERE status = ? ORDER BY day, chat_id", [status]))

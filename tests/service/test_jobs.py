@@ -88,16 +88,30 @@ def test_a_digest_missed_within_grace_is_sent_late_once(app_factory: AppFactory)
 def test_a_digest_missed_beyond_grace_is_skipped_and_logged(
         app_factory: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
     app, sender = app_factory(grace="3h"), RecordingSender()
-    jobs, _ = start(app, sender, SLOT + timedelta(hours=3, seconds=1))
+    jobs, clock = start(app, sender, SLOT - timedelta(days=1))  # it ran yesterday morning
+    run(jobs.digest_due())
+    sent_yesterday = len(sender.sent)
+    clock.now = SLOT + timedelta(hours=3, seconds=1)  # then was down until after the grace
     with caplog.at_level(logging.WARNING, logger="topicscout.jobs"):
         run(jobs.digest_due())
         run(jobs.digest_due())
     jobs.close()
-    assert sender.sent == []
+    assert len(sender.sent) == sent_yesterday == 2
     assert statuses(app) == {-1001: "failed", -1002: "failed"}
     skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert len(skipped) == 2  # one line per chat, not one per check
-    assert daily_count(app) == 0
+    assert daily_count(app) == 1  # yesterday's only
+
+
+def test_a_first_start_after_the_digest_time_owes_nothing_and_warns_nothing(
+        app_factory: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    app, sender = app_factory(grace="3h"), RecordingSender()
+    jobs, _ = start(app, sender, SLOT + timedelta(hours=5))
+    with caplog.at_level(logging.WARNING, logger="topicscout.jobs"):
+        run(jobs.digest_due())
+    jobs.close()
+    assert sender.sent == [] and statuses(app) == {}
+    assert not [r for r in caplog.records if "skipped" in r.getMessage()]
 
 
 def test_a_send_interrupted_by_a_crash_is_not_resent_and_admins_are_told_once(
@@ -303,3 +317,16 @@ def test_a_database_that_refuses_writes_sends_nothing_and_the_next_run_sends_onc
     jobs.close()
     assert sorted(c for c, _ in sender.sent) == [-1002, -1001]
     assert daily_count(app) == 1  # the digest made before the failure is the one sent
+
+
+def test_every_failed_crawl_logs_its_error_line(
+        app_factory: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    crawler = FlakyCrawler()
+    crawler.down = True
+    jobs, _ = start(app_factory(), RecordingSender(), SLOT, crawler)
+    with caplog.at_level(logging.WARNING, logger="topicscout.jobs"):
+        run(jobs.crawl_source("weibo"))
+    jobs.close()
+    failed = [r.getMessage() for r in caplog.records if "failed:" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].startswith("crawl source=weibo failed: ")
+    assert "HTTP 502" in failed[0]
