@@ -4,7 +4,7 @@ Collaborators are injected so the same code runs under APScheduler in ``topicsco
 the simulated clock of the benchmark, and in tests against a real SQLite file:
 
 * ``clock``: returns "now" (aware UTC);
-* ``crawler``: ``service.crawl``'s signature (the sources issue provides the real one);
+* ``crawler``: ``service.crawl`` or a function with its signature (the tests' replay crawler);
 * ``sender``: a :class:`DigestSender` (Telegram via the bot, or :class:`LogSender`).
 
 Store access: the event loop thread uses ``app.store`` (as the bot and the crawler do); the
@@ -40,15 +40,15 @@ LOG_CHAT = 0
 
 
 class FetchOutcome(Protocol):
-    """What the service reads of ``sources.model.FetchResult`` (the sources issue's type)."""
+    """What the service reads of ``sources.model.FetchResult``."""
 
     source: str
     items: Sequence[Item]
     error: str | None
 
 
-# ``service.crawl(app, *, now, only, on_result) -> CrawlReport``; the report itself is not read
-# (its fields belong to the sources issue): per-source outcomes arrive through ``on_result``.
+# ``service.crawl(app, *, now, only, on_result) -> CrawlReport``; the report itself is not read:
+# per-source outcomes arrive through ``on_result``.
 Crawler = Callable[..., Awaitable[Any]]
 
 
@@ -104,7 +104,7 @@ class CrawlRun:
 class Service:
     """The job bodies; see the module docstring for what is injected."""
 
-    def __init__(self, app: service.App, *, crawler: Crawler | None, sender: DigestSender,
+    def __init__(self, app: service.App, *, crawler: Crawler, sender: DigestSender,
                  clock: Clock, worker: Worker | None = None) -> None:
         self.app = app
         self.crawler = crawler
@@ -128,9 +128,6 @@ class Service:
         """Fetch one source through the injected crawler; alert on failing / recovered."""
         started = time.perf_counter()
         outcomes: list[Any] = []
-        if self.crawler is None:
-            log.info("crawl source=%s skipped: crawler not available in this build", name)
-            return CrawlRun(name, 0, 0, 0.0)
         if self._backing_off(name):
             return CrawlRun(name, 0, 0, 0.0)
         await self.crawler(self.app, now=self.clock(), only=name, on_result=outcomes.append)

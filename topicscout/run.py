@@ -5,7 +5,7 @@ left 'sending' by a crash, start the scheduler, print a short status, then wait 
 SIGTERM. Stopping pauses the scheduler, lets jobs in flight finish (their transactions commit),
 stops polling, closes the Telegram client and the database; all within STOP_TIMEOUT.
 
-The crawler (sources issue) and the bot (bot issue) are wired here by name, and only here.
+The crawler and the bot are wired here by name, and only here.
 
 Test-only hooks (environment variables; each logs a warning when set, never use in production):
 * ``TOPICSCOUT_CLOCK_OFFSET``: seconds added to the service clock (crawl times, digest slots),
@@ -102,8 +102,8 @@ def clock_offset() -> timedelta:
     return offset
 
 
-def load_crawler() -> Crawler | None:
-    """The crawler: ``service.crawl`` (sources issue), or the test hook's function."""
+def load_crawler() -> Crawler:
+    """The crawler: ``service.crawl``, or the test hook's function."""
     hook = os.environ.get(TEST_CRAWLER_ENV, "").strip()
     if hook:
         module, _, name = hook.partition(":")
