@@ -49,21 +49,21 @@ TEST_CRAWLER_ENV = "TOPICSCOUT_TEST_CRAWLER"
 
 
 class _Redacting(logging.Formatter):
-    """Formats a record, then blanks every secret (the bot token) wherever it appears.
+    """Formats a record, then masks every secret registered with ``bot.redact.protect``.
 
-    Libraries log request URLs, and the Bot API puts the token in the URL path.
+    Libraries log request URLs, and the Bot API puts the token in the URL path. The record
+    factory that ``protect`` installs already scrubs records as they are made; this last pass
+    also covers records made some other way (a handler fed by hand, a library's own factory).
     """
 
-    def __init__(self, secrets: list[str], as_json: bool) -> None:
+    def __init__(self, as_json: bool) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self.secrets = [s for s in secrets if s]
         self.as_json = as_json
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self._json(record) if self.as_json else super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "[token]")
-        return text
+        from bot.redact import redact
+
+        return redact(self._json(record) if self.as_json else super().format(record))
 
     def _json(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -76,8 +76,12 @@ class _Redacting(logging.Formatter):
 
 
 def configure_logging(log_format: str, level: str, secrets: list[str]) -> None:
+    from bot.redact import protect
+
+    for secret in secrets:
+        protect(secret)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Redacting(secrets, as_json=log_format == "json"))
+    handler.setFormatter(_Redacting(as_json=log_format == "json"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -123,13 +127,8 @@ class TelegramSender:
         self.application, self.app, self._send = application, app, send
 
     async def send_digest(self, chat_id: int, digest: service.Digest) -> list[int]:
-        from telegram.error import TelegramError
-
-        from bot.redact import redact
-        try:
-            return list(await self._send(self.application.bot, self.app, chat_id, digest))
-        except TelegramError as e:  # the text may reach the admins' chat: no token in it
-            raise DeliveryError(f"chat {chat_id}: {redact(str(e))}") from None
+        # bot.send_digest raises DeliveryError itself, the token redacted.
+        return list(await self._send(self.application.bot, self.app, chat_id, digest))
 
     async def send_alert(self, text: str) -> None:
         from telegram.error import TelegramError
