@@ -74,12 +74,8 @@ def headlines(observations: Sequence[Item]) -> list[Headline]:
     return out
 
 
-def build_stories(observations: Sequence[Item], tokenizer: Tokenizer) -> list[Story]:
-    """Group every headline in ``observations`` into stories (all platforms together)."""
-    return stories_of(headlines(observations), tokenizer)
-
-
 def stories_of(heads: Sequence[Headline], tokenizer: Tokenizer) -> list[Story]:
+    """Group headlines into stories (near-duplicates across platforms together)."""
     tokens = [tokenizer.tokens(h.title) for h in heads]
     labels = group_headlines([h.title for h in heads], tokens,
                              times=[h.first_seen.timestamp() for h in heads],
