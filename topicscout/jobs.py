@@ -52,10 +52,6 @@ class FetchOutcome(Protocol):
 Crawler = Callable[..., Awaitable[Any]]
 
 
-class DeliveryError(TopicscoutError):
-    """A digest or alert could not be delivered; the message says to whom and why."""
-
-
 class DigestSender(Protocol):
     """Where digests and admin alerts go."""
 

@@ -30,8 +30,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from topicscout import service
-from topicscout.errors import ConfigError, TopicscoutError
-from topicscout.jobs import LOG_CHAT, Crawler, DeliveryError, DigestSender, LogSender, Service
+from topicscout.errors import ConfigError, DeliveryError, TopicscoutError
+from topicscout.jobs import LOG_CHAT, Crawler, DigestSender, LogSender, Service
 from topicscout.schedule import Runner, install, job_table, next_slot
 from topicscout.timeutil import format_duration
 from topicscout.types import utc_now
