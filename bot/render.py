@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from topicscout.views import IdeaView, Link, SearchHit, ShortlistEntry, Tally
+from topicscout.views import VOTE_EMOJI, IdeaView, Link, SearchHit, ShortlistEntry, Tally
 
 if TYPE_CHECKING:  # the service imports the trends pipeline; rendering needs only the type
     from topicscout.service import SourceHealth
@@ -28,7 +28,6 @@ ANGLE_LABEL = {"brand": "🎯 品牌相关", "breakout": "🔥 借势", "watch":
 VOTE_CODE = {"up": "u", "down": "d", "star": "s"}  # callback data: v:<idea id>:<code>
 VOTE_OF_CODE = {code: value for value, code in VOTE_CODE.items()}
 _VOTE_DATA = re.compile(r"v:([0-9]{1,19}):([uds])")  # 19 digits: SQLite's largest rowid
-VOTE_EMOJI = {"up": "👍", "down": "👎", "star": "⭐"}
 
 
 @dataclass(frozen=True)
