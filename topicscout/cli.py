@@ -85,7 +85,7 @@ def open_app(config_path: Path | None, db_path: Path | None) -> service.App:
 
 
 def _as_of(app: service.App, text: str | None) -> datetime:
-    return parse_moment(text, what="--as-of") if text else service.default_as_of(app.store)
+    return parse_moment(text, what="--as-of") if text else service.latest_moment(app, utc_now())
 
 
 def _duration(text: str, what: str) -> timedelta:

@@ -187,11 +187,9 @@ class Service:
     def targets(self) -> list[int]:
         """Configured chats minus those that /unsubscribe'd; the log when there is no bot or
         no chat wants the digest (it is still made and stored, so `digest` can show it)."""
-        telegram = self.config.telegram
-        if not self.sender.to_chats or telegram is None:
+        if not self.sender.to_chats or self.config.telegram is None:
             return [LOG_CHAT]
-        subscriptions = self.app.store.chat_subscriptions()
-        return [c for c in telegram.chats if subscriptions.get(c, True)] or [LOG_CHAT]
+        return service.subscribed_chats(self.app) or [LOG_CHAT]
 
     async def digest_due(self) -> Slot:
         """The digest job: deliver the latest slot if still owed (on time, or late within grace)."""

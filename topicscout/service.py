@@ -269,13 +269,6 @@ def analysis_to_json(analysis: Analysis, limit: int, tz: Any) -> dict[str, Any]:
             "topics": [topic_to_json(t, tz) for t in analysis.topics[:limit]]}
 
 
-def default_as_of(store: Store) -> datetime:
-    """Now, unless the database ends earlier (imported archives): then its last snapshot."""
-    span = store.time_span()
-    now = utc_now()
-    return min(now, span[1]) if span else now
-
-
 def iter_lines(objects: Iterable[dict[str, Any]]) -> Iterator[str]:
     for obj in objects:
         yield json.dumps(obj, ensure_ascii=False)
