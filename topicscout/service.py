@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -267,11 +267,6 @@ def digest_to_json(digest: Digest, tz: Any) -> dict[str, Any]:
 def analysis_to_json(analysis: Analysis, limit: int, tz: Any) -> dict[str, Any]:
     return {"as_of": analysis.now.astimezone(tz).isoformat(),
             "topics": [topic_to_json(t, tz) for t in analysis.topics[:limit]]}
-
-
-def iter_lines(objects: Iterable[dict[str, Any]]) -> Iterator[str]:
-    for obj in objects:
-        yield json.dumps(obj, ensure_ascii=False)
 
 
 # -- bot -----------------------------------------------------------------------------------
