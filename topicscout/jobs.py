@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from topicscout import service
 from topicscout.config import Config
@@ -28,12 +28,10 @@ from topicscout.schedule import Health, Slot, is_within_grace, latest_slot, next
 from topicscout.store import PruneCounts
 from topicscout.types import Item
 from topicscout.worker import Worker
-from trends.model import Analysis
 
 log = logging.getLogger("topicscout.jobs")
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
 
 # The "chat" a digest is delivered to when there is no bot: the log (and the digests table).
 LOG_CHAT = 0
@@ -109,7 +107,6 @@ class Service:
         self.worker = worker or Worker(app)  # `run` shares one with the bot
         self._to_log: DigestSender = LogSender()
         self.new_data = False  # set by a crawl that fetched items; cleared by analysis
-        self.latest: Analysis | None = None  # the last analysis, for status and the bot
 
     @property
     def config(self) -> Config:
@@ -176,7 +173,6 @@ class Service:
         self.new_data = False
         started, now = time.perf_counter(), self.clock()
         analysis = await self.worker.run(lambda app: service.analyze_at(app, now))
-        self.latest = analysis
         top = analysis.topics[0].title if analysis.topics else "-"
         log.info("analysis topics=%d ideas=%d top=%s duration=%.2fs", len(analysis.topics),
                  len(analysis.ideas), top, time.perf_counter() - started)
