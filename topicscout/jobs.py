@@ -207,7 +207,7 @@ class Service:
         if not self.app.store.has_deliveries():
             return
         digest = self.config.digest
-        late, grace = _hours_minutes(now - slot.at), _hours_minutes(digest.grace)
+        late, grace = hours_minutes(now - slot.at), hours_minutes(digest.grace)
         for chat in self.targets():
             if self.app.store.record_missed(chat, slot.key, now,
                                             f"not running at digest time: {late} late"):
@@ -304,7 +304,8 @@ def daily_digest(app: service.App, slot: Slot) -> service.Digest:
     return digest
 
 
-def _hours_minutes(delta: timedelta) -> str:
+def hours_minutes(delta: timedelta) -> str:
+    """``3h05m``: how late a digest is, how long until the next one."""
     minutes = int(delta.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m"
 

@@ -31,7 +31,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from topicscout import service
 from topicscout.errors import ConfigError, DeliveryError, TopicscoutError
-from topicscout.jobs import LOG_CHAT, Crawler, DigestSender, LogSender, Service
+from topicscout.jobs import (
+    LOG_CHAT,
+    Crawler,
+    DigestSender,
+    LogSender,
+    Service,
+    hours_minutes,
+)
 from topicscout.schedule import Runner, install, job_table, next_slot
 from topicscout.timeutil import format_duration
 from topicscout.types import utc_now
@@ -190,9 +197,8 @@ def log_status(jobs: Service, bot: str, now: datetime) -> None:
         "the log" if c == LOG_CHAT else str(c) for c in jobs.targets()))
     digest = config.digest
     slot = next_slot(now, digest.time, digest.tz)
-    minutes = int((slot.at - now).total_seconds() // 60)
-    log.info("next digest: %s (in %dh%02dm); late digests within %s; retention %s",
-             slot.at.astimezone(digest.tz).isoformat(), minutes // 60, minutes % 60,
+    log.info("next digest: %s (in %s); late digests within %s; retention %s",
+             slot.at.astimezone(digest.tz).isoformat(), hours_minutes(slot.at - now),
              format_duration(digest.grace), format_duration(config.storage.retention))
 
 
