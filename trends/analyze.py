@@ -172,9 +172,11 @@ def make_topic(group: Sequence[RankedStory], terms: tuple[str, ...], brand: Bran
 
 def rank_topics(observations: Sequence[Item], now: datetime, brand: Brand,
                 tokenizer: Tokenizer, window: timedelta) -> list[Topic]:
-    """Rising stories clustered into topics, best momentum first."""
-    past = [o for o in observations if o.seen_at <= now]
-    ranked, ctx = rank_stories(past, now, tokenizer, window)
+    """Rising stories clustered into topics, best momentum first.
+
+    ``observations`` are those :func:`analyze` kept: none after ``now``.
+    """
+    ranked, ctx = rank_stories(observations, now, tokenizer, window)
     ranked = ranked[:RISING_POOL]
     names = {n for r in ranked for title in r.story.titles for n in tokenizer.names(title)}
     groups, labels = cluster_stories([r.tokens for r in ranked], ctx.bursts, names=names)
