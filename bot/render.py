@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from topicscout.views import IdeaView, Link, SearchHit, ShortlistEntry, Tally
+from topicscout.views import VOTE_EMOJI, IdeaView, Link, SearchHit, ShortlistEntry, Tally
 
 if TYPE_CHECKING:  # the service imports the trends pipeline; rendering needs only the type
     from topicscout.service import SourceHealth
@@ -28,7 +28,6 @@ ANGLE_LABEL = {"brand": "🎯 品牌相关", "breakout": "🔥 借势", "watch":
 VOTE_CODE = {"up": "u", "down": "d", "star": "s"}  # callback data: v:<idea id>:<code>
 VOTE_OF_CODE = {code: value for value, code in VOTE_CODE.items()}
 _VOTE_DATA = re.compile(r"v:([0-9]{1,19}):([uds])")  # 19 digits: SQLite's largest rowid
-VOTE_EMOJI = {"up": "👍", "down": "👎", "star": "⭐"}
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,7 @@ def render_idea(view: IdeaView, tz: tzinfo) -> str:
     """One idea block: title, why, platforms, keywords, safety mark, 1–3 links."""
     label = ANGLE_LABEL.get(view.angle, view.angle)
     lines = [f"<b>{view.position}. {esc(cut(view.title, MAX_TITLE))}</b>  {esc(label)}",
-             f"↗ {esc(cut(view.why, MAX_WHY))}",
-             f"📍 {esc(' · '.join(view.platforms))} · first seen "
-             f"{view.first_seen.astimezone(tz):%m-%d %H:%M}"]
+             *_why_and_where(view, tz)]
     words = esc(", ".join(view.matched[:6]))
     if view.risky:
         lines.append("⚠️ <i>brand safety: watch only, do not ride this story</i>"
@@ -82,6 +79,13 @@ def render_idea(view: IdeaView, tz: tzinfo) -> str:
     if view.links:
         lines.append(f"🔗 {render_links(view.links)}")
     return "\n".join(lines)
+
+
+def _why_and_where(view: IdeaView, tz: tzinfo) -> list[str]:
+    """Why it is rising, where and since when: the digest's lines /shortlist repeats."""
+    return [f"↗ {esc(cut(view.why, MAX_WHY))}",
+            f"📍 {esc(' · '.join(view.platforms))} · first seen "
+            f"{view.first_seen.astimezone(tz):%m-%d %H:%M}"]
 
 
 def render_links(links: Sequence[Link]) -> str:
@@ -210,11 +214,9 @@ def render_top(entries: Sequence[ShortlistEntry], title: str, *, detailed: bool,
         line = (f"{rank}. <b>{esc(cut(entry.view.title, MAX_TITLE))}</b> "
                 f"👍 {t.up} 👎 {t.down} ⭐ {t.star}")
         if detailed:
-            view = entry.view
-            links = render_links(view.links)
-            line += (f"\n↗ {esc(cut(view.why, MAX_WHY))}\n📍 {esc(' · '.join(view.platforms))}"
-                     f" · first seen {view.first_seen.astimezone(tz):%m-%d %H:%M}"
-                     + (f"\n🔗 {links}" if links else ""))
+            links = render_links(entry.view.links)
+            line = "\n".join([line, *_why_and_where(entry.view, tz),
+                              *([f"🔗 {links}"] if links else [])])
         blocks.append((line, None))
     return [c.text for c in split_blocks(head, blocks, per_message=50)]
 

@@ -7,12 +7,13 @@ no traceback. Bugs still raise, so they get fixed instead of hidden.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -85,7 +86,20 @@ def open_app(config_path: Path | None, db_path: Path | None) -> service.App:
 
 
 def _as_of(app: service.App, text: str | None) -> datetime:
-    return parse_moment(text, what="--as-of") if text else service.default_as_of(app.store)
+    return parse_moment(text, what="--as-of") if text else service.latest_moment(app, utc_now())
+
+
+def _echo_json(obj: dict[str, Any]) -> None:
+    """One JSON object on one line of stdout (DESIGN.md's --json shape), Chinese as is."""
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _print_skipped(bad: Sequence[Any], shown: int = 20) -> None:
+    """The first ``shown`` bad snapshot lines (file:line and why), then how many more."""
+    for line in bad[:shown]:
+        err_console.print(f"[yellow]skipped[/] {escape(str(line))}", highlight=False)
+    if len(bad) > shown:
+        err_console.print(f"[yellow]… and {len(bad) - shown} more bad lines[/]")
 
 
 def _duration(text: str, what: str) -> timedelta:
@@ -140,10 +154,7 @@ def import_(files: tuple[Path, ...], config_path: Path | None, db_path: Path | N
             app.store, list(files),
             on_progress=lambda path, n: status.update(f"importing {path.name}: {n:,} lines"))
     elapsed = time.perf_counter() - started
-    for bad in report.bad[:20]:
-        err_console.print(f"[yellow]skipped[/] {escape(str(bad))}", highlight=False)
-    if len(report.bad) > 20:
-        err_console.print(f"[yellow]… and {len(report.bad) - 20} more bad lines[/]")
+    _print_skipped(report.bad)
     console.print(f"{report.files} file(s), {report.lines:,} lines read in {elapsed:.1f} s "
                   f"({report.lines / max(elapsed, 1e-9):,.0f} lines/s): "
                   f"{report.items_new:,} new items, {report.snapshots_new:,} new snapshots, "
@@ -165,7 +176,7 @@ def trends(as_of: str | None, window: str, limit: int, as_json: bool,
     analysis = service.analyze_at(app, moment, window=_duration(window, "--window"), limit=limit)
     tz = app.config.digest.tz
     if as_json:
-        click.echo(next(service.iter_lines([service.analysis_to_json(analysis, limit, tz)])))
+        _echo_json(service.analysis_to_json(analysis, limit, tz))
     else:
         from topicscout.terminal import render_topics
         render_topics(console, list(analysis.topics[:limit]), tz,
@@ -193,7 +204,7 @@ def digest(as_of: str | None, as_json: bool, send: bool, last_daily: bool,
         app.close()
         return
     if as_json:
-        click.echo(next(service.iter_lines([service.digest_to_json(result, tz)])))
+        _echo_json(service.digest_to_json(result, tz))
     else:
         from topicscout.terminal import render_digest
         render_digest(console, result, tz)
@@ -282,11 +293,10 @@ def _run_replay(app: service.App, files: list[Path], steps: list[datetime],
     bad: list[Any] = []
     for result, _ in service.replay(app, files, steps, bad):
         if as_json:
-            click.echo(next(service.iter_lines([service.digest_to_json(result, tz)])))
+            _echo_json(service.digest_to_json(result, tz))
         else:
             render_digest(console, result, tz)
-    for line in bad[:20]:
-        err_console.print(f"[yellow]skipped[/] {escape(str(line))}", highlight=False)
+    _print_skipped(bad)
 
 
 @main.command()

@@ -12,12 +12,11 @@ import re
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from topicscout.views import ShortlistEntry
+from topicscout.views import VOTE_EMOJI, ShortlistEntry
 
 FORMATS = ("csv", "md")
 COLUMNS = ("rank", "net", "up", "down", "star", "title", "why", "angle", "platforms",
            "first_seen", "keywords", "links", "voters")
-VOTE_MARK = {"up": "👍", "down": "👎", "star": "⭐"}
 # Excel guesses a legacy code page for CSV unless the file starts with a byte order mark.
 BOM = "\ufeff"
 
@@ -34,7 +33,7 @@ def _cells(rank: int, entry: ShortlistEntry, tz: tzinfo) -> list[str]:
         view.title, view.why, view.angle, ", ".join(view.platforms),
         view.first_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"), _keywords(entry),
         " ".join(link.url for link in view.links),
-        ", ".join(f"{name} {VOTE_MARK[value]}" for name, value in entry.voters),
+        ", ".join(f"{name} {VOTE_EMOJI[value]}" for name, value in entry.voters),
     ]
 
 

@@ -4,7 +4,7 @@ Collaborators are injected so the same code runs under APScheduler in ``topicsco
 the simulated clock of the benchmark, and in tests against a real SQLite file:
 
 * ``clock``: returns "now" (aware UTC);
-* ``crawler``: ``service.crawl``'s signature (the sources issue provides the real one);
+* ``crawler``: ``service.crawl`` or a function with its signature (the tests' replay crawler);
 * ``sender``: a :class:`DigestSender` (Telegram via the bot, or :class:`LogSender`).
 
 Store access: the event loop thread uses ``app.store`` (as the bot and the crawler do); the
@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from topicscout import service
 from topicscout.config import Config
@@ -28,32 +28,26 @@ from topicscout.schedule import Health, Slot, is_within_grace, latest_slot, next
 from topicscout.store import PruneCounts
 from topicscout.types import Item
 from topicscout.worker import Worker
-from trends.model import Analysis
 
 log = logging.getLogger("topicscout.jobs")
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
 
 # The "chat" a digest is delivered to when there is no bot: the log (and the digests table).
 LOG_CHAT = 0
 
 
 class FetchOutcome(Protocol):
-    """What the service reads of ``sources.model.FetchResult`` (the sources issue's type)."""
+    """What the service reads of ``sources.model.FetchResult``."""
 
     source: str
     items: Sequence[Item]
     error: str | None
 
 
-# ``service.crawl(app, *, now, only, on_result) -> CrawlReport``; the report itself is not read
-# (its fields belong to the sources issue): per-source outcomes arrive through ``on_result``.
+# ``service.crawl(app, *, now, only, on_result) -> CrawlReport``; the report itself is not read:
+# per-source outcomes arrive through ``on_result``.
 Crawler = Callable[..., Awaitable[Any]]
-
-
-class DeliveryError(TopicscoutError):
-    """A digest or alert could not be delivered; the message says to whom and why."""
 
 
 class DigestSender(Protocol):
@@ -104,7 +98,7 @@ class CrawlRun:
 class Service:
     """The job bodies; see the module docstring for what is injected."""
 
-    def __init__(self, app: service.App, *, crawler: Crawler | None, sender: DigestSender,
+    def __init__(self, app: service.App, *, crawler: Crawler, sender: DigestSender,
                  clock: Clock, worker: Worker | None = None) -> None:
         self.app = app
         self.crawler = crawler
@@ -113,7 +107,6 @@ class Service:
         self.worker = worker or Worker(app)  # `run` shares one with the bot
         self._to_log: DigestSender = LogSender()
         self.new_data = False  # set by a crawl that fetched items; cleared by analysis
-        self.latest: Analysis | None = None  # the last analysis, for status and the bot
 
     @property
     def config(self) -> Config:
@@ -128,9 +121,6 @@ class Service:
         """Fetch one source through the injected crawler; alert on failing / recovered."""
         started = time.perf_counter()
         outcomes: list[Any] = []
-        if self.crawler is None:
-            log.info("crawl source=%s skipped: crawler not available in this build", name)
-            return CrawlRun(name, 0, 0, 0.0)
         if self._backing_off(name):
             return CrawlRun(name, 0, 0, 0.0)
         await self.crawler(self.app, now=self.clock(), only=name, on_result=outcomes.append)
@@ -183,7 +173,6 @@ class Service:
         self.new_data = False
         started, now = time.perf_counter(), self.clock()
         analysis = await self.worker.run(lambda app: service.analyze_at(app, now))
-        self.latest = analysis
         top = analysis.topics[0].title if analysis.topics else "-"
         log.info("analysis topics=%d ideas=%d top=%s duration=%.2fs", len(analysis.topics),
                  len(analysis.ideas), top, time.perf_counter() - started)
@@ -194,11 +183,9 @@ class Service:
     def targets(self) -> list[int]:
         """Configured chats minus those that /unsubscribe'd; the log when there is no bot or
         no chat wants the digest (it is still made and stored, so `digest` can show it)."""
-        telegram = self.config.telegram
-        if not self.sender.to_chats or telegram is None:
+        if not self.sender.to_chats or self.config.telegram is None:
             return [LOG_CHAT]
-        subscriptions = self.app.store.chat_subscriptions()
-        return [c for c in telegram.chats if subscriptions.get(c, True)] or [LOG_CHAT]
+        return service.subscribed_chats(self.app) or [LOG_CHAT]
 
     async def digest_due(self) -> Slot:
         """The digest job: deliver the latest slot if still owed (on time, or late within grace)."""
@@ -220,7 +207,7 @@ class Service:
         if not self.app.store.has_deliveries():
             return
         digest = self.config.digest
-        late, grace = _hours_minutes(now - slot.at), _hours_minutes(digest.grace)
+        late, grace = hours_minutes(now - slot.at), hours_minutes(digest.grace)
         for chat in self.targets():
             if self.app.store.record_missed(chat, slot.key, now,
                                             f"not running at digest time: {late} late"):
@@ -317,7 +304,8 @@ def daily_digest(app: service.App, slot: Slot) -> service.Digest:
     return digest
 
 
-def _hours_minutes(delta: timedelta) -> str:
+def hours_minutes(delta: timedelta) -> str:
+    """``3h05m``: how late a digest is, how long until the next one."""
     minutes = int(delta.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m"
 

@@ -5,7 +5,7 @@ left 'sending' by a crash, start the scheduler, print a short status, then wait 
 SIGTERM. Stopping pauses the scheduler, lets jobs in flight finish (their transactions commit),
 stops polling, closes the Telegram client and the database; all within STOP_TIMEOUT.
 
-The crawler (sources issue) and the bot (bot issue) are wired here by name, and only here.
+The crawler and the bot are wired here by name, and only here.
 
 Test-only hooks (environment variables; each logs a warning when set, never use in production):
 * ``TOPICSCOUT_CLOCK_OFFSET``: seconds added to the service clock (crawl times, digest slots),
@@ -30,8 +30,15 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from topicscout import service
-from topicscout.errors import ConfigError, TopicscoutError
-from topicscout.jobs import LOG_CHAT, Crawler, DeliveryError, DigestSender, LogSender, Service
+from topicscout.errors import ConfigError, DeliveryError, TopicscoutError
+from topicscout.jobs import (
+    LOG_CHAT,
+    Crawler,
+    DigestSender,
+    LogSender,
+    Service,
+    hours_minutes,
+)
 from topicscout.schedule import Runner, install, job_table, next_slot
 from topicscout.timeutil import format_duration
 from topicscout.types import utc_now
@@ -49,21 +56,21 @@ TEST_CRAWLER_ENV = "TOPICSCOUT_TEST_CRAWLER"
 
 
 class _Redacting(logging.Formatter):
-    """Formats a record, then blanks every secret (the bot token) wherever it appears.
+    """Formats a record, then masks every secret registered with ``bot.redact.protect``.
 
-    Libraries log request URLs, and the Bot API puts the token in the URL path.
+    Libraries log request URLs, and the Bot API puts the token in the URL path. The record
+    factory that ``protect`` installs already scrubs records as they are made; this last pass
+    also covers records made some other way (a handler fed by hand, a library's own factory).
     """
 
-    def __init__(self, secrets: list[str], as_json: bool) -> None:
+    def __init__(self, as_json: bool) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self.secrets = [s for s in secrets if s]
         self.as_json = as_json
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self._json(record) if self.as_json else super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "[token]")
-        return text
+        from bot.redact import redact
+
+        return redact(self._json(record) if self.as_json else super().format(record))
 
     def _json(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -76,8 +83,12 @@ class _Redacting(logging.Formatter):
 
 
 def configure_logging(log_format: str, level: str, secrets: list[str]) -> None:
+    from bot.redact import protect
+
+    for secret in secrets:
+        protect(secret)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Redacting(secrets, as_json=log_format == "json"))
+    handler.setFormatter(_Redacting(as_json=log_format == "json"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -102,8 +113,8 @@ def clock_offset() -> timedelta:
     return offset
 
 
-def load_crawler() -> Crawler | None:
-    """The crawler: ``service.crawl`` (sources issue), or the test hook's function."""
+def load_crawler() -> Crawler:
+    """The crawler: ``service.crawl``, or the test hook's function."""
     hook = os.environ.get(TEST_CRAWLER_ENV, "").strip()
     if hook:
         module, _, name = hook.partition(":")
@@ -123,13 +134,8 @@ class TelegramSender:
         self.application, self.app, self._send = application, app, send
 
     async def send_digest(self, chat_id: int, digest: service.Digest) -> list[int]:
-        from telegram.error import TelegramError
-
-        from bot.redact import redact
-        try:
-            return list(await self._send(self.application.bot, self.app, chat_id, digest))
-        except TelegramError as e:  # the text may reach the admins' chat: no token in it
-            raise DeliveryError(f"chat {chat_id}: {redact(str(e))}") from None
+        # bot.send_digest raises DeliveryError itself, the token redacted.
+        return list(await self._send(self.application.bot, self.app, chat_id, digest))
 
     async def send_alert(self, text: str) -> None:
         from telegram.error import TelegramError
@@ -191,9 +197,8 @@ def log_status(jobs: Service, bot: str, now: datetime) -> None:
         "the log" if c == LOG_CHAT else str(c) for c in jobs.targets()))
     digest = config.digest
     slot = next_slot(now, digest.time, digest.tz)
-    minutes = int((slot.at - now).total_seconds() // 60)
-    log.info("next digest: %s (in %dh%02dm); late digests within %s; retention %s",
-             slot.at.astimezone(digest.tz).isoformat(), minutes // 60, minutes % 60,
+    log.info("next digest: %s (in %s); late digests within %s; retention %s",
+             slot.at.astimezone(digest.tz).isoformat(), hours_minutes(slot.at - now),
              format_duration(digest.grace), format_duration(config.storage.retention))
 
 

@@ -20,13 +20,16 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from topicscout.errors import TopicscoutError
+
+if TYPE_CHECKING:  # jobs imports this module's schedule maths
+    from topicscout.jobs import Service
 
 log = logging.getLogger("topicscout.schedule")
 
@@ -160,7 +163,7 @@ class JobSpec:
     first_run: datetime | None  # a run at start-up before the trigger's own times, or None
 
 
-def job_table(jobs: Any, start: datetime, *, offset: timedelta = timedelta(0),
+def job_table(jobs: Service, start: datetime, *, offset: timedelta = timedelta(0),
               analysis_every: timedelta = ANALYSIS_EVERY) -> list[JobSpec]:
     """The service's jobs for a :class:`topicscout.jobs.Service` started at ``start``.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -159,15 +159,22 @@ def make_digest(app: App, as_of: datetime, *, kind: str = "adhoc",
 
 
 def idea_to_row(idea: Idea) -> dict[str, Any]:
+    """The idea as a database row: lists as JSON text, ``first_seen`` as epoch seconds."""
+    fields = _idea_fields(idea)
+    row = {key: json.dumps(fields[key], ensure_ascii=False)
+           for key in ("platforms", "terms", "matched", "items")}
+    return {**fields, **row, "first_seen": to_epoch(fields["first_seen"])}
+
+
+def _idea_fields(idea: Idea) -> dict[str, Any]:
+    """The idea in the shape the store decodes its rows into (lists, aware datetimes)."""
     t = idea.topic
     return {
         "story_key": t.key, "title": t.title, "why": t.why, "score": t.score,
         "relevance": t.relevance.score, "safety": t.safety.label, "angle": idea.angle,
-        "platforms": json.dumps(list(t.platforms), ensure_ascii=False),
-        "terms": json.dumps(list(t.terms), ensure_ascii=False),
-        "matched": json.dumps(list(t.relevance.matched or t.safety.flags), ensure_ascii=False),
-        "first_seen": to_epoch(t.first_seen),
-        "items": json.dumps([item_to_record(i) for i in t.items], ensure_ascii=False),
+        "platforms": list(t.platforms), "terms": list(t.terms),
+        "matched": list(t.relevance.matched or t.safety.flags),
+        "first_seen": t.first_seen, "items": [item_to_record(i) for i in t.items],
     }
 
 
@@ -204,7 +211,7 @@ def _sorted_file(path: Path, bad: list[BadLine]) -> Iterator[Item]:
     return iter(sorted(read_snapshot_file(path, bad), key=lambda i: i.seen_at))
 
 
-# -- trends (issue 4) ------------------------------------------------------------------------
+# -- trends --------------------------------------------------------------------------------
 
 
 def load_title_tokens(store: Store, tokenizer: Tokenizer, titles: set[str]) -> None:
@@ -262,19 +269,7 @@ def analysis_to_json(analysis: Analysis, limit: int, tz: Any) -> dict[str, Any]:
             "topics": [topic_to_json(t, tz) for t in analysis.topics[:limit]]}
 
 
-def default_as_of(store: Store) -> datetime:
-    """Now, unless the database ends earlier (imported archives): then its last snapshot."""
-    span = store.time_span()
-    now = utc_now()
-    return min(now, span[1]) if span else now
-
-
-def iter_lines(objects: Iterable[dict[str, Any]]) -> Iterator[str]:
-    for obj in objects:
-        yield json.dumps(obj, ensure_ascii=False)
-
-
-# -- bot (issue 5) ---------------------------------------------------------------------------
+# -- bot -----------------------------------------------------------------------------------
 
 SEARCH_DAYS = timedelta(days=7)  # /search looks at headlines seen this long before now
 
@@ -283,19 +278,11 @@ def digest_views(digest: Digest) -> list[IdeaView]:
     """The ideas of a fresh digest, through the same row shape the store gives back."""
     views = []
     for position, idea in enumerate(digest.ideas, start=1):
-        row = _decode_row(idea_to_row(idea))
+        row = _idea_fields(idea)
         row["position"] = position
         row["id"] = digest.idea_ids[position - 1] if digest.idea_ids else None
         views.append(view_from_row(row))
     return views
-
-
-def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    for key in ("platforms", "terms", "matched", "items"):
-        out[key] = json.loads(out[key])
-    out["first_seen"] = from_epoch(out["first_seen"])
-    return out
 
 
 def latest_moment(app: App, now: datetime) -> datetime:
@@ -405,7 +392,7 @@ def change_keyword(app: App, word: str, present: bool, user_id: int | None,
     return app.brand().keywords
 
 
-# -- service (issue 6) ---------------------------------------------------------------------
+# -- service -------------------------------------------------------------------------------
 
 
 def load_digest(app: App, digest_id: int) -> Digest:

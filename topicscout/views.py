@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 VOTE_VALUES = ("up", "down", "star")
+VOTE_EMOJI = {"up": "👍", "down": "👎", "star": "⭐"}  # on buttons, in lists and in exports
 MAX_LINKS = 3
 
 

@@ -74,12 +74,8 @@ def headlines(observations: Sequence[Item]) -> list[Headline]:
     return out
 
 
-def build_stories(observations: Sequence[Item], tokenizer: Tokenizer) -> list[Story]:
-    """Group every headline in ``observations`` into stories (all platforms together)."""
-    return stories_of(headlines(observations), tokenizer)
-
-
 def stories_of(heads: Sequence[Headline], tokenizer: Tokenizer) -> list[Story]:
+    """Group headlines into stories (near-duplicates across platforms together)."""
     tokens = [tokenizer.tokens(h.title) for h in heads]
     labels = group_headlines([h.title for h in heads], tokens,
                              times=[h.first_seen.timestamp() for h in heads],
@@ -176,9 +172,11 @@ def make_topic(group: Sequence[RankedStory], terms: tuple[str, ...], brand: Bran
 
 def rank_topics(observations: Sequence[Item], now: datetime, brand: Brand,
                 tokenizer: Tokenizer, window: timedelta) -> list[Topic]:
-    """Rising stories clustered into topics, best momentum first."""
-    past = [o for o in observations if o.seen_at <= now]
-    ranked, ctx = rank_stories(past, now, tokenizer, window)
+    """Rising stories clustered into topics, best momentum first.
+
+    ``observations`` are those :func:`analyze` kept: none after ``now``.
+    """
+    ranked, ctx = rank_stories(observations, now, tokenizer, window)
     ranked = ranked[:RISING_POOL]
     names = {n for r in ranked for title in r.story.titles for n in tokenizer.names(title)}
     groups, labels = cluster_stories([r.tokens for r in ranked], ctx.bursts, names=names)

@@ -47,7 +47,8 @@ def _keys(platform: str, title: str) -> list[tuple[str, str]]:
 
 
 class RecurringIndex:
-    """When each column and each numberless headline was first seen, to ask "seen before?"."""
+    """When each column and each headline shape (its numbers blanked) was first seen on each
+    list, to ask "seen before?"."""
 
     def __init__(self, titles: Iterable[tuple[str, str, str, datetime]]) -> None:
         """``titles``: (item id, platform, title, first seen) of every headline in the data."""

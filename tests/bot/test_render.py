@@ -131,7 +131,7 @@ def test_only_web_links_reach_the_message() -> None:
     assert render.render_links(links).count("weibo 2") == 1
 
 
-def test_vote_toasts_are_short() -> None:
+def test_a_tap_is_answered_counted_or_withdrawn() -> None:
     assert render.vote_toast("up", "up") == "👍 counted"
     assert render.vote_toast(None, "up") == "👍 vote withdrawn"
     assert render.vote_toast("down", "down") == "👎 counted"

@@ -21,7 +21,7 @@ import pytest
 
 from topicscout import service
 from topicscout.config import parse_config
-from topicscout.errors import TopicscoutError
+from topicscout.errors import DeliveryError
 from topicscout.store import Store
 from topicscout.types import utc_now
 
@@ -54,7 +54,7 @@ class RecordingSender:
 
     async def send_digest(self, chat_id: int, digest: service.Digest) -> list[int]:
         if chat_id in self.failing:
-            raise TopicscoutError(f"chat {chat_id}: Forbidden: bot was kicked")
+            raise DeliveryError(f"chat {chat_id}: Forbidden: bot was kicked")
         self.sent.append((chat_id, digest.digest_id))
         return [len(self.sent)]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot import redact
 from topicscout.cli import main
 from topicscout.run import _Redacting
 
@@ -19,12 +20,14 @@ TOKEN = "123456:AAE-secret-token-value"
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """`run` configures the root logger; give the next test the one it had."""
+    """`run` configures the root logger and registers the token; give the next test the
+    logging it had, and no token to mask."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    redact.forget_all()
 
 
 def record(message: str, *args: object) -> logging.LogRecord:
@@ -32,14 +35,16 @@ def record(message: str, *args: object) -> logging.LogRecord:
 
 
 def test_the_token_is_blanked_from_text_log_lines() -> None:
-    line = _Redacting([TOKEN], as_json=False).format(
+    redact.protect(TOKEN)
+    line = _Redacting(as_json=False).format(
         record("HTTP Request: POST %s", f"https://api.telegram.org/bot{TOKEN}/getUpdates"))
     assert TOKEN not in line
-    assert "https://api.telegram.org/bot[token]/getUpdates" in line
+    assert f"https://api.telegram.org/bot{redact.MASK}/getUpdates" in line
 
 
 def test_json_log_lines_are_one_object_each_and_blank_the_token_too() -> None:
-    formatter = _Redacting([TOKEN], as_json=True)
+    redact.protect(TOKEN)
+    formatter = _Redacting(as_json=True)
     try:
         raise RuntimeError(f"failed for {TOKEN}")
     except RuntimeError:
@@ -50,7 +55,7 @@ def test_json_log_lines_are_one_object_each_and_blank_the_token_too() -> None:
     entry = json.loads(line)
     assert entry["msg"] == "job crawl:weibo crashed"
     assert entry["level"] == "info" and entry["logger"] == "httpx"
-    assert "RuntimeError: failed for [token]" in entry["exc"]
+    assert f"RuntimeError: failed for {redact.MASK}" in entry["exc"]
 
 
 def test_run_with_an_invalid_config_exits_2_naming_every_bad_key(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from topicscout.worker import Worker
 def test_jobs_and_bot_can_share_one_worker_and_close_it_twice(tmp_path: Path) -> None:
     app = service.App(config=Config(), store=Store.open(tmp_path / "w.sqlite"))
     worker = Worker(app)
-    jobs = Service(app, crawler=None, sender=LogSender(), clock=utc_now, worker=worker)
+    jobs = Service(app, crawler=service.crawl, sender=LogSender(), clock=utc_now, worker=worker)
     application = build_application(app, "123456:shared-worker-test-token", worker=worker)
     redact.forget_all()
     assert jobs.worker is worker

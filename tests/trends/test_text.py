@@ -45,7 +45,7 @@ def test_numbers_and_dates_are_not_tokens(tokenizer: Tokenizer) -> None:
     assert "1000" not in tokenizer.tokens("孙龙短道速滑1000米夺银牌")
 
 
-def test_tokens_are_cached_per_title(tokenizer: Tokenizer) -> None:
+def test_a_title_seen_again_is_not_tokenized_again(tokenizer: Tokenizer) -> None:
     first = tokenizer.tokens("春节档电影预售破亿")
     assert tokenizer.tokens("春节档电影预售破亿") is first
 
