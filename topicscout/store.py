@@ -207,7 +207,6 @@ class IngestCounts:
     snapshots_new: int  # observations not already stored (0 when re-importing)
 
 
-
 @dataclass(frozen=True)
 class PruneCounts:
     """What one retention run removed."""
@@ -410,11 +409,7 @@ class Store:
             return value
 
     def tallies(self, idea_id: int) -> dict[str, int]:
-        counts = {"up": 0, "down": 0, "star": 0}
-        for value, n in self.db.execute(
-                "SELECT value, count(*) FROM votes WHERE idea_id = ? GROUP BY value", (idea_id,)):
-            counts[value] = n
-        return counts
+        return self.idea_tallies([idea_id])[idea_id]
 
     # -- chats and keywords --------------------------------------------------------------
 
@@ -456,7 +451,7 @@ class Store:
         """Read-only escape hatch for reports and tests."""
         yield from self.db.query(sql, list(params))
 
-    # -- trends (issue 4) ----------------------------------------------------------------
+    # -- trends: cached title tokens -----------------------------------------------------
 
     def title_tokens(self, signature: str, titles: Iterable[str]) -> dict[str, str]:
         """Stored tokens (encoded) of those titles that have them, for one tokenizer signature."""
@@ -484,7 +479,7 @@ class Store:
         except sqlite3.Error as e:
             raise StorageError(f"cannot store tokens of {len(tokens)} titles: {e}") from e
 
-    # -- bot (issue 5) -------------------------------------------------------------------
+    # -- bot: search, shortlist, tallies -------------------------------------------------
 
     def search_items(self, match: str, since: datetime, limit: int) -> list[dict[str, Any]]:
         """Items seen since ``since`` whose title matches an FTS5 expression, best match first.
@@ -554,7 +549,7 @@ class Store:
         row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
         return from_epoch(row[0]) if row else None
 
-    # -- service (issue 6) ---------------------------------------------------------------
+    # -- service: digest delivery, source alerts, retention ------------------------------
 
     def daily_digest_id(self, as_of: datetime) -> int | None:
         """The scheduled digest made for the slot ``as_of``, if one was already made."""
@@ -691,7 +686,7 @@ class Store:
         """Fold the WAL back into the main file (after a prune), so the file stops growing."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    # -- sources (issue 3) ---------------------------------------------------------------
+    # -- sources -------------------------------------------------------------------------
 
     def source_states(self) -> dict[str, SourceState]:
         """Fetch state of every source ever recorded, by name."""
