@@ -374,8 +374,8 @@ class Store:
         return {key: float(score) for key, score in rows}
 
     def idea(self, idea_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM ideas WHERE id = ?", [idea_id]))
-        return _decode_idea(rows[0]) if rows else None
+        row = self._first_row("SELECT * FROM ideas WHERE id = ?", [idea_id])
+        return _decode_idea(row) if row else None
 
     def digest_ideas(self, digest_id: int) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM ideas WHERE digest_id = ? ORDER BY position",
@@ -384,9 +384,8 @@ class Store:
 
     def latest_digest(self, kind: str | None = None) -> dict[str, Any] | None:
         where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
-        rows = list(self.db.query(
-            f"SELECT * FROM digests {where} ORDER BY as_of DESC, id DESC LIMIT 1", params))
-        return rows[0] if rows else None
+        return self._first_row(
+            f"SELECT * FROM digests {where} ORDER BY as_of DESC, id DESC LIMIT 1", params)
 
     # -- votes ---------------------------------------------------------------------------
 
@@ -450,6 +449,9 @@ class Store:
     def iter_rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         """Read-only escape hatch for reports and tests."""
         yield from self.db.query(sql, list(params))
+
+    def _first_row(self, sql: str, params: Sequence[Any]) -> dict[str, Any] | None:
+        return next(self.iter_rows(sql, params), None)
 
     # -- trends: cached title tokens -----------------------------------------------------
 
@@ -564,13 +566,11 @@ class Store:
                             (new_topics, digest_id))
 
     def digest_row(self, digest_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM digests WHERE id = ?", [digest_id]))
-        return rows[0] if rows else None
+        return self._first_row("SELECT * FROM digests WHERE id = ?", [digest_id])
 
     def delivery(self, chat_id: int, day: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM deliveries WHERE chat_id = ? AND day = ?",
-                                  [chat_id, day]))
-        return rows[0] if rows else None
+        return self._first_row("SELECT * FROM deliveries WHERE chat_id = ? AND day = ?",
+                               [chat_id, day])
 
     def claim_delivery(self, chat_id: int, day: str, digest_id: int | None,
                        at: datetime) -> bool:
