@@ -274,22 +274,8 @@ class Store:
             raise StorageError(f"cannot store {len(batch)} items: {e}") from e
 
     def _add_items(self, batch: Sequence[Item]) -> IngestCounts:
-        # One row per item first: a batch holds the same item many times (one per fetch).
-        merged: dict[str, tuple[Item, int, int]] = {}
-        snapshots = []
-        for it in batch:
-            iid, seen = it.id, to_epoch(it.seen_at)
-            snapshots.append((iid, seen, it.rank, it.heat, int(it.pinned)))
-            old = merged.get(iid)
-            if old is None:
-                merged[iid] = (it, seen, seen)
-            else:
-                latest = it if seen >= old[2] else old[0]
-                merged[iid] = (latest, min(old[1], seen), max(old[2], seen))
+        rows, snapshots = _item_rows(batch)
         conn = self.db.conn
-        rows = [(i, it.platform, it.title, it.url, it.guid,
-                 to_epoch(it.published_at) if it.published_at else None, first, last)
-                for i, (it, first, last) in merged.items()]
         items_new = conn.executemany(
             """INSERT OR IGNORE INTO items (id, platform, title, url, guid, published_at,
                                             first_seen, last_seen)
@@ -733,6 +719,29 @@ class Store:
                      last_error_at = ?, consecutive_failures = consecutive_failures + 1,
                      next_due = ?, last_elapsed = ? WHERE name = ?""",
                 (kind, to_epoch(at), error, to_epoch(at), to_epoch(next_due), elapsed, name))
+
+
+def _item_rows(batch: Sequence[Item]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(one ``items`` row per distinct item, one ``snapshots`` row per sighting).
+
+    A batch holds the same item many times (one per fetch): its row carries the newest
+    sighting's title and link and the earliest / latest moment it was seen.
+    """
+    merged: dict[str, tuple[Item, int, int]] = {}
+    snapshots = []
+    for it in batch:
+        iid, seen = it.id, to_epoch(it.seen_at)
+        snapshots.append((iid, seen, it.rank, it.heat, int(it.pinned)))
+        old = merged.get(iid)
+        if old is None:
+            merged[iid] = (it, seen, seen)
+        else:
+            latest = it if seen >= old[2] else old[0]
+            merged[iid] = (latest, min(old[1], seen), max(old[2], seen))
+    rows = [(i, it.platform, it.title, it.url, it.guid,
+             to_epoch(it.published_at) if it.published_at else None, first, last)
+            for i, (it, first, last) in merged.items()]
+    return rows, snapshots
 
 
 # SQLite's default limit on bound parameters is 999 (older builds): stay under it.
