@@ -33,12 +33,15 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
     return None
 
 
-def _decodes(body: bytes, charset: str) -> bool:
+def _decoded(body: bytes, charset: str) -> str | None:
     try:
-        body.decode(charset)
+        return body.decode(charset)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
+
+
+def _decodes(body: bytes, charset: str) -> bool:
+    return _decoded(body, charset) is not None
 
 
 def _frequent_share(text: str, charset: str, block: tuple[int, int]) -> float:
@@ -58,11 +61,11 @@ def _frequent_share(text: str, charset: str, block: tuple[int, int]) -> float:
 def guess_chinese_charset(body: bytes) -> str | None:
     """'gb18030' or 'big5' when the bytes read as one of them, the likelier first; else None."""
     scores: list[tuple[float, str]] = []
-    if _decodes(body, "gb18030"):
-        scores.append((_frequent_share(body.decode("gb18030"), "gb2312", _GB_FREQUENT),
-                       "gb18030"))
-    if _decodes(body, "big5"):
-        scores.append((_frequent_share(body.decode("big5"), "big5", _BIG5_FREQUENT), "big5"))
+    for charset, table, block in (("gb18030", "gb2312", _GB_FREQUENT),
+                                  ("big5", "big5", _BIG5_FREQUENT)):
+        text = _decoded(body, charset)  # decoded once: bodies run to megabytes
+        if text is not None:
+            scores.append((_frequent_share(text, table, block), charset))
     if not scores:
         return None
     share, charset = max(scores, key=lambda pair: pair[0])  # ties keep gb18030 (listed first)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sources.feeds import DEFAULT_ZONE, parse_feed
@@ -73,21 +73,9 @@ def platform_of(source: SourceSpec) -> Platform:
     return platform
 
 
-def _platform_request(platform: Platform, url: str, source: SourceSpec,
-                      now: datetime) -> Request:
-    json_accept = (("Accept", "application/json, text/plain, */*"),)
-    return Request(url, method=platform.method,
-                   headers=_headers(json_accept, platform.headers, source.headers),
-                   json_body=platform.body(now) if platform.body else None)
-
-
-def _hotlist_request(source: SourceSpec, now: datetime) -> Request:
+def _hotlist(source: SourceSpec) -> Platform:
     platform = platform_of(source)
-    return _platform_request(platform, source.url or platform.url, source, now)
-
-
-def _hotlist_parser(source: SourceSpec) -> Parser:
-    return functools.partial(parse_platform, platform_of(source))
+    return replace(platform, url=source.url) if source.url else platform  # e.g. a proxy
 
 
 # -- newsnow / dailyhot (self-hosted aggregators) ---------------------------------------------
@@ -102,13 +90,6 @@ def _dailyhot(source: SourceSpec) -> Platform:
     return Platform(name="dailyhot", url=dailyhot_url(_required_url(source),
                                                       source.platform or ""),
                     lists=DAILYHOT_LISTS, check=dailyhot_check)
-
-
-def _aggregator(build: Callable[[SourceSpec], Platform]) -> Kind:
-    def request(source: SourceSpec, now: datetime) -> Request:
-        platform = build(source)
-        return _platform_request(platform, platform.url, source, now)
-    return Kind(request=request, parser=lambda s: functools.partial(parse_platform, build(s)))
 
 
 # -- json (any JSON API, described in config) -------------------------------------------------
@@ -133,17 +114,27 @@ def json_platform(source: SourceSpec) -> Platform:
                     body=(lambda _now: body) if body is not None else None)
 
 
-def _json_request(source: SourceSpec, now: datetime) -> Request:
-    platform = json_platform(source)
-    return _platform_request(platform, platform.url, source, now)
+# -- the kinds read through a Platform (hotlist, newsnow, dailyhot, json) ---------------------
+
+def _platform_request(platform: Platform, source: SourceSpec, now: datetime) -> Request:
+    json_accept = (("Accept", "application/json, text/plain, */*"),)
+    return Request(platform.url, method=platform.method,
+                   headers=_headers(json_accept, platform.headers, source.headers),
+                   json_body=platform.body(now) if platform.body else None)
+
+
+def _platform_kind(build: Callable[[SourceSpec], Platform]) -> Kind:
+    """A kind whose source describes a Platform (``build`` raises SourceError if it can't)."""
+    return Kind(request=lambda source, now: _platform_request(build(source), source, now),
+                parser=lambda source: functools.partial(parse_platform, build(source)))
 
 
 KINDS: dict[str, Kind] = {
     "rss": Kind(_feed_request, _feed_parser),
-    "hotlist": Kind(_hotlist_request, _hotlist_parser),
-    "newsnow": _aggregator(_newsnow),
-    "dailyhot": _aggregator(_dailyhot),
-    "json": Kind(_json_request, lambda s: functools.partial(parse_platform, json_platform(s))),
+    "hotlist": _platform_kind(_hotlist),
+    "newsnow": _platform_kind(_newsnow),
+    "dailyhot": _platform_kind(_dailyhot),
+    "json": _platform_kind(json_platform),
 }
 
 

@@ -104,11 +104,3 @@ class FetchResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-    def line(self) -> str:
-        """`name: what happened`, for logs and summaries."""
-        if self.error:
-            return f"{self.source}: {self.error}"
-        if self.not_modified:
-            return f"{self.source}: not modified"
-        return f"{self.source}: {len(self.items)} items"

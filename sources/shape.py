@@ -87,22 +87,6 @@ def lookup(data: Any, path: str) -> Any:
     return None if value is _MISSING else value
 
 
-def expect_list(data: Any, path: str) -> list[Any]:
-    """The list at ``path``, or SourceError('expected <path> list, got <what>')."""
-    value = get_path(data, path)
-    if not isinstance(value, list):
-        where = path or "the document"
-        raise SourceError(f"expected {where} list, got {describe(value)}")
-    return value
-
-
-def expect_object(data: Any, path: str = "") -> dict[str, Any]:
-    value = get_path(data, path)
-    if not isinstance(value, dict):
-        raise SourceError(f"expected {path or 'a JSON'} object, got {describe(value)}")
-    return value
-
-
 _NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(亿|万|[wWkKmM])?")
 _UNITS = {"亿": 100_000_000, "万": 10_000, "w": 10_000, "W": 10_000, "k": 1_000, "K": 1_000,
           "m": 1_000_000, "M": 1_000_000, None: 1}

@@ -23,9 +23,6 @@ from topicscout.errors import ConfigError
 from topicscout.timeutil import parse_clock, parse_duration
 from trends.model import Brand
 
-SOURCE_KINDS = ("rss", "hotlist", "newsnow", "dailyhot", "json")
-
-
 # [brand] is read straight into trends' own type: one definition of what a brand is.
 BrandConfig = Brand
 
@@ -230,12 +227,13 @@ def _storage(raw: Mapping[str, Any], p: _Problems) -> StorageConfig:
 _SOURCE_KEYS = {"name", "kind", "url", "platform", "every", "enabled", "headers"}
 # Keys a kind may take on top of the common ones; values are passed through as options.
 KIND_OPTIONS: dict[str, set[str]] = {
-    "rss": {"timezone"},  # IANA zone assumed for zone-less dates (default Asia/Shanghai)
+    "rss": {"timezone"},  # IANA zone assumed for zone-less dates (sources.feeds.DEFAULT_ZONE)
     "hotlist": set(),
     "newsnow": set(),
     "dailyhot": set(),
     "json": {"items", "title", "link", "rank", "heat", "method", "body"},
 }
+SOURCE_KINDS = tuple(KIND_OPTIONS)
 
 
 def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
@@ -254,6 +252,24 @@ def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
     if url is not None and not is_http_url(url):
         p.add(f"{path}.url", f"{url!r} is not an http(s) URL")
     platform = _typed(raw, "platform", path, str, None, p)
+    _check_kind_needs(raw, kind, url, platform, path, p)
+    headers = _typed(raw, "headers", path, dict, {}, p)
+    if not all(isinstance(v, str) for v in headers.values()):
+        p.add(f"{path}.headers", "values must be strings")
+        headers = {}
+    options = {k: v for k, v in raw.items() if k in KIND_OPTIONS.get(kind, set())}
+    return SourceConfig(
+        name=name, kind=kind, url=url, platform=platform,
+        every=_parsed(raw, "every", path, parse_duration, SourceConfig.every, p),
+        enabled=_typed(raw, "enabled", path, bool, True, p),
+        headers=tuple(sorted(headers.items())),
+        options=tuple(sorted(options.items())),
+    )
+
+
+def _check_kind_needs(raw: Mapping[str, Any], kind: str, url: str | None,
+                      platform: str | None, path: str, p: _Problems) -> None:
+    """What each kind requires on top of the common keys: a url, a platform, valid options."""
     if kind in ("rss", "json") and url is None:
         p.add(f"{path}.url", f"is required for kind {kind!r}")
     if kind in ("hotlist", "newsnow", "dailyhot") and not platform:
@@ -267,18 +283,6 @@ def _source(raw: Any, index: int, p: _Problems) -> SourceConfig | None:
         _parsed(raw, "timezone", path, _check_zone, None, p)
     if kind == "json":
         _json_options(raw, path, p)
-    headers = _typed(raw, "headers", path, dict, {}, p)
-    if not all(isinstance(v, str) for v in headers.values()):
-        p.add(f"{path}.headers", "values must be strings")
-        headers = {}
-    options = {k: v for k, v in raw.items() if k in KIND_OPTIONS.get(kind, set())}
-    return SourceConfig(
-        name=name, kind=kind, url=url, platform=platform,
-        every=_parsed(raw, "every", path, parse_duration, SourceConfig.every, p),
-        enabled=_typed(raw, "enabled", path, bool, True, p),
-        headers=tuple(sorted(headers.items())),
-        options=tuple(sorted(options.items())),
-    )
 
 
 def _json_options(raw: Mapping[str, Any], path: str, p: _Problems) -> None:

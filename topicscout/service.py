@@ -430,7 +430,7 @@ def _idea_from_row(row: dict[str, Any]) -> Idea:
     return Idea(topic=topic, angle=row["angle"])
 
 
-# -- sources (issue 3) ---------------------------------------------------------------------
+# -- sources: crawl and health -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -469,10 +469,12 @@ class CrawlReport:
         return sum(o.items_new for o in self.outcomes)
 
 
-def sources_to_crawl(app: App, now: datetime, only: str | None = None
+def sources_to_crawl(app: App, now: datetime, only: str | None = None,
+                     states: dict[str, SourceState] | None = None
                      ) -> tuple[list[SourceConfig], list[str]]:
     """(due sources, enabled sources not yet due). ``only`` names one source, fetched even if
-    not due; an unknown or disabled name is an InputError."""
+    not due; an unknown or disabled name is an InputError. ``states`` saves re-reading the
+    store's source_states() when the caller has them already."""
     if only is not None:
         chosen = [s for s in app.config.sources if s.name == only]
         if not chosen:
@@ -481,7 +483,7 @@ def sources_to_crawl(app: App, now: datetime, only: str | None = None
         if not chosen[0].enabled:
             raise InputError(f"--source {only!r} is disabled in the config (enabled = false)")
         return chosen, []
-    states = app.store.source_states()
+    states = app.store.source_states() if states is None else states
     due: list[SourceConfig] = []
     waiting: list[SourceConfig] = []
     for source in (s for s in app.config.sources if s.enabled):
@@ -499,9 +501,9 @@ async def crawl(app: App, *, now: datetime | None = None, only: str | None = Non
     loop's thread (the one that opened the store) and take milliseconds.
     """
     now = now or utc_now()
-    due, not_due = sources_to_crawl(app, now, only)
-    report = CrawlReport(started=now, not_due=not_due)
     states = app.store.source_states()
+    due, not_due = sources_to_crawl(app, now, only, states)
+    report = CrawlReport(started=now, not_due=not_due)
     by_name = {s.name: s for s in due}
 
     def record(result: FetchResult) -> None:

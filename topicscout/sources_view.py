@@ -28,8 +28,9 @@ def render_crawl(console: Console, report: CrawlReport) -> None:
                          overflow="fold", max_width=70 if column == "error" else None)
     order = {"failed": 0, "ok": 1, "not modified": 2}
     for o in sorted(report.outcomes, key=lambda o: (order[o.status], o.name)):
-        table.add_row(o.name, f"[{STATUS_STYLE[o.status]}]{o.status}[/]", str(o.items),
-                      str(o.items_new), f"{o.elapsed:.1f}s", o.error or "")
+        # Error lines quote upstream text ("[/]" in an API message): never read as markup.
+        table.add_row(escape(o.name), f"[{STATUS_STYLE[o.status]}]{o.status}[/]", str(o.items),
+                      str(o.items_new), f"{o.elapsed:.1f}s", escape(o.error or ""))
     console.print(table, soft_wrap=False)
     ok = len(report.outcomes) - len(report.failed)
     console.print(f"{len(report.outcomes)} source(s) fetched: {ok} ok, {len(report.failed)} "
@@ -46,7 +47,7 @@ def render_health(console: Console, rows: list[SourceHealth], tz: Any) -> None:
         table.add_column(column, no_wrap=column not in ("last ok", "next due"),
                          justify="right" if column in ("fails", "items") else "left")
     for r in rows:
-        table.add_row(r.name, r.kind, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
+        table.add_row(escape(r.name), r.kind, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]",
                       _when(r.last_success, tz), str(r.consecutive_failures),
                       _when(r.next_due, tz) if r.enabled else "—", str(r.items_total))
     console.print(table, soft_wrap=False)

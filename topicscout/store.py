@@ -207,7 +207,6 @@ class IngestCounts:
     snapshots_new: int  # observations not already stored (0 when re-importing)
 
 
-
 @dataclass(frozen=True)
 class PruneCounts:
     """What one retention run removed."""
@@ -275,22 +274,8 @@ class Store:
             raise StorageError(f"cannot store {len(batch)} items: {e}") from e
 
     def _add_items(self, batch: Sequence[Item]) -> IngestCounts:
-        # One row per item first: a batch holds the same item many times (one per fetch).
-        merged: dict[str, tuple[Item, int, int]] = {}
-        snapshots = []
-        for it in batch:
-            iid, seen = it.id, to_epoch(it.seen_at)
-            snapshots.append((iid, seen, it.rank, it.heat, int(it.pinned)))
-            old = merged.get(iid)
-            if old is None:
-                merged[iid] = (it, seen, seen)
-            else:
-                latest = it if seen >= old[2] else old[0]
-                merged[iid] = (latest, min(old[1], seen), max(old[2], seen))
+        rows, snapshots = _item_rows(batch)
         conn = self.db.conn
-        rows = [(i, it.platform, it.title, it.url, it.guid,
-                 to_epoch(it.published_at) if it.published_at else None, first, last)
-                for i, (it, first, last) in merged.items()]
         items_new = conn.executemany(
             """INSERT OR IGNORE INTO items (id, platform, title, url, guid, published_at,
                                             first_seen, last_seen)
@@ -375,8 +360,8 @@ class Store:
         return {key: float(score) for key, score in rows}
 
     def idea(self, idea_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM ideas WHERE id = ?", [idea_id]))
-        return _decode_idea(rows[0]) if rows else None
+        row = self._first_row("SELECT * FROM ideas WHERE id = ?", [idea_id])
+        return _decode_idea(row) if row else None
 
     def digest_ideas(self, digest_id: int) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT * FROM ideas WHERE digest_id = ? ORDER BY position",
@@ -385,9 +370,8 @@ class Store:
 
     def latest_digest(self, kind: str | None = None) -> dict[str, Any] | None:
         where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
-        rows = list(self.db.query(
-            f"SELECT * FROM digests {where} ORDER BY as_of DESC, id DESC LIMIT 1", params))
-        return rows[0] if rows else None
+        return self._first_row(
+            f"SELECT * FROM digests {where} ORDER BY as_of DESC, id DESC LIMIT 1", params)
 
     # -- votes ---------------------------------------------------------------------------
 
@@ -410,11 +394,7 @@ class Store:
             return value
 
     def tallies(self, idea_id: int) -> dict[str, int]:
-        counts = {"up": 0, "down": 0, "star": 0}
-        for value, n in self.db.execute(
-                "SELECT value, count(*) FROM votes WHERE idea_id = ? GROUP BY value", (idea_id,)):
-            counts[value] = n
-        return counts
+        return self.idea_tallies([idea_id])[idea_id]
 
     # -- chats and keywords --------------------------------------------------------------
 
@@ -456,7 +436,10 @@ class Store:
         """Read-only escape hatch for reports and tests."""
         yield from self.db.query(sql, list(params))
 
-    # -- trends (issue 4) ----------------------------------------------------------------
+    def _first_row(self, sql: str, params: Sequence[Any]) -> dict[str, Any] | None:
+        return next(self.iter_rows(sql, params), None)
+
+    # -- trends: cached title tokens -----------------------------------------------------
 
     def title_tokens(self, signature: str, titles: Iterable[str]) -> dict[str, str]:
         """Stored tokens (encoded) of those titles that have them, for one tokenizer signature."""
@@ -484,7 +467,7 @@ class Store:
         except sqlite3.Error as e:
             raise StorageError(f"cannot store tokens of {len(tokens)} titles: {e}") from e
 
-    # -- bot (issue 5) -------------------------------------------------------------------
+    # -- bot: search, shortlist, tallies -------------------------------------------------
 
     def search_items(self, match: str, since: datetime, limit: int) -> list[dict[str, Any]]:
         """Items seen since ``since`` whose title matches an FTS5 expression, best match first.
@@ -554,7 +537,7 @@ class Store:
         row = self.db.execute("SELECT max(as_of) FROM digests").fetchone()
         return from_epoch(row[0]) if row else None
 
-    # -- service (issue 6) ---------------------------------------------------------------
+    # -- service: digest delivery, source alerts, retention ------------------------------
 
     def daily_digest_id(self, as_of: datetime) -> int | None:
         """The scheduled digest made for the slot ``as_of``, if one was already made."""
@@ -569,13 +552,11 @@ class Store:
                             (new_topics, digest_id))
 
     def digest_row(self, digest_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM digests WHERE id = ?", [digest_id]))
-        return rows[0] if rows else None
+        return self._first_row("SELECT * FROM digests WHERE id = ?", [digest_id])
 
     def delivery(self, chat_id: int, day: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM deliveries WHERE chat_id = ? AND day = ?",
-                                  [chat_id, day]))
-        return rows[0] if rows else None
+        return self._first_row("SELECT * FROM deliveries WHERE chat_id = ? AND day = ?",
+                               [chat_id, day])
 
     def claim_delivery(self, chat_id: int, day: str, digest_id: int | None,
                        at: datetime) -> bool:
@@ -691,7 +672,7 @@ class Store:
         """Fold the WAL back into the main file (after a prune), so the file stops growing."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    # -- sources (issue 3) ---------------------------------------------------------------
+    # -- sources -------------------------------------------------------------------------
 
     def source_states(self) -> dict[str, SourceState]:
         """Fetch state of every source ever recorded, by name."""
@@ -738,6 +719,29 @@ class Store:
                      last_error_at = ?, consecutive_failures = consecutive_failures + 1,
                      next_due = ?, last_elapsed = ? WHERE name = ?""",
                 (kind, to_epoch(at), error, to_epoch(at), to_epoch(next_due), elapsed, name))
+
+
+def _item_rows(batch: Sequence[Item]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(one ``items`` row per distinct item, one ``snapshots`` row per sighting).
+
+    A batch holds the same item many times (one per fetch): its row carries the newest
+    sighting's title and link and the earliest / latest moment it was seen.
+    """
+    merged: dict[str, tuple[Item, int, int]] = {}
+    snapshots = []
+    for it in batch:
+        iid, seen = it.id, to_epoch(it.seen_at)
+        snapshots.append((iid, seen, it.rank, it.heat, int(it.pinned)))
+        old = merged.get(iid)
+        if old is None:
+            merged[iid] = (it, seen, seen)
+        else:
+            latest = it if seen >= old[2] else old[0]
+            merged[iid] = (latest, min(old[1], seen), max(old[2], seen))
+    rows = [(i, it.platform, it.title, it.url, it.guid,
+             to_epoch(it.published_at) if it.published_at else None, first, last)
+            for i, (it, first, last) in merged.items()]
+    return rows, snapshots
 
 
 # SQLite's default limit on bound parameters is 999 (older builds): stay under it.

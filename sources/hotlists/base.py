@@ -8,7 +8,7 @@ kind builds the same description from config, so users can add a platform withou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -144,14 +144,9 @@ def extract(data: Any, lists: tuple[ListSpec, ...], ctx: Parsed) -> list[Item]:
         for item in found:
             if not spec.pinned and spec.rank is None:
                 organic += 1
-                item = _with_rank(item, organic)
+                item = replace(item, rank=organic)
             items.append(item)
     return items
-
-
-def _with_rank(item: Item, rank: int) -> Item:
-    return Item(platform=item.platform, title=item.title, seen_at=item.seen_at, url=item.url,
-                rank=rank, heat=item.heat, pinned=item.pinned)
 
 
 def parse_platform(platform: Platform, body: bytes, ctx: Parsed) -> list[Item]:

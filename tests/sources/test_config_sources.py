@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from topicscout.config import CrawlConfig, load_config, parse_config
+from sources.kinds import KINDS
+from topicscout.config import SOURCE_KINDS, CrawlConfig, load_config, parse_config
 from topicscout.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
@@ -36,7 +37,11 @@ def test_bad_crawl_values_are_all_reported() -> None:
     ]
 
 
-def test_source_kind_checks() -> None:
+def test_config_accepts_exactly_the_kinds_the_crawler_knows() -> None:
+    assert set(SOURCE_KINDS) == set(KINDS)
+
+
+def test_each_kind_reports_its_missing_or_bad_keys() -> None:
     found = problems({"sources": [
         {"name": "a", "kind": "hotlist", "platform": "myspace"},
         {"name": "b", "kind": "dailyhot", "platform": "weibo"},

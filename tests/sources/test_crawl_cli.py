@@ -188,6 +188,16 @@ def test_crawl_exits_1_when_every_source_failed(server: FakeServer, tmp_path: Pa
     assert "HTTP 404" in result.output
 
 
+def test_an_upstream_message_that_looks_like_markup_is_shown_as_text(
+        server: FakeServer, tmp_path: Path) -> None:
+    server.add("/bad", status=400, body=b'{"message": "[red][/]x"}')
+    config = tmp_path / "c.toml"
+    config.write_text('[storage]\npath = "x.sqlite"\n' + _toml("only", "rss", server.url("/bad")))
+    result = CliRunner().invoke(main, ["crawl", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "[red][/]x" in result.output
+
+
 @pytest.mark.parametrize(("extra", "name", "message"), [
     ("", "nope", "--source 'nope': no such source (known: feed)"),
     ("enabled = false\n", "feed", "--source 'feed' is disabled in the config"),
