@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -429,7 +428,3 @@ def export_(since: str | None, fmt: str, output: Path | None, config_path: Path 
         err_console.print(f"wrote {len(entries)} idea(s) to {output}")
     app.close()
 
-
-if __name__ == "__main__":  # pragma: no cover
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    main()

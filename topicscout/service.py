@@ -48,7 +48,9 @@ class App:
 
     config: Config
     store: Store
-    _tokenizers: dict[tuple[str, ...], Tokenizer] = field(default_factory=dict)
+    # Only the current words' tokenizer is kept: each holds its own jieba dictionary (~60 MB),
+    # and a service running for months sees many /keywords changes.
+    _tokenizer: tuple[tuple[str, ...], Tokenizer] | None = None  # (its user words, it)
 
     def brand(self) -> Brand:
         """The config's brand with keywords added / removed from the chat applied."""
@@ -60,12 +62,9 @@ class App:
 
     def tokenizer(self, brand: Brand) -> Tokenizer:
         words = brand.keywords + brand.related + brand.exclude + brand.avoid
-        if words not in self._tokenizers:
-            # Only the current words' tokenizer is kept: each holds its own jieba dictionary
-            # (~60 MB), and a service running for months sees many /keywords changes.
-            self._tokenizers.clear()
-            self._tokenizers[words] = Tokenizer(words)
-        return self._tokenizers[words]
+        if self._tokenizer is None or self._tokenizer[0] != words:
+            self._tokenizer = (words, Tokenizer(words))
+        return self._tokenizer[1]
 
     def close(self) -> None:
         self.store.close()
