@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -39,14 +40,18 @@ def _demo_titles() -> set[str]:
     return titles
 
 
-def test_replay_json_emits_one_digest_per_step_in_the_design_shape(tmp_path: Path) -> None:
+def _replay_demo(tmp_path: Path, *options: str) -> list[dict[str, Any]]:
+    """`topicscout replay --json` over the bundled demo days; one dict per digest."""
     files = [str(p) for p in sorted(DEMO.glob("*.jsonl.gz"))]
-    result = CliRunner().invoke(main, [
-        "replay", *files, "--from", "2026-02-11T00:00:00+08:00", "--to",
-        "2026-02-12T12:00:00+08:00", "--at", "09:30", "--json", "--db",
-        str(tmp_path / "r.sqlite")])
+    result = CliRunner().invoke(main, ["replay", *files, *options, "--json", "--db",
+                                       str(tmp_path / "r.sqlite")])
     assert result.exit_code == 0, result.output
-    digests = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_replay_json_emits_one_digest_per_step_in_the_design_shape(tmp_path: Path) -> None:
+    digests = _replay_demo(tmp_path, "--from", "2026-02-11T00:00:00+08:00",
+                           "--to", "2026-02-12T12:00:00+08:00", "--at", "09:30")
     assert [d["as_of"] for d in digests] == ["2026-02-11T09:30:00+08:00",
                                             "2026-02-12T09:30:00+08:00"]
     titles = _demo_titles()
@@ -59,14 +64,10 @@ def test_replay_json_emits_one_digest_per_step_in_the_design_shape(tmp_path: Pat
             assert all(item["seen_at"] <= digest["as_of"] for item in idea["items"])
 
 
-def test_a_daily_replay_does_not_repeat_yesterdays_ideas_without_new_momentum(
+def test_a_daily_digest_does_not_repeat_the_previous_ones_ideas_without_new_momentum(
         tmp_path: Path) -> None:
-    files = [str(p) for p in sorted(DEMO.glob("*.jsonl.gz"))]
-    result = CliRunner().invoke(main, [
-        "replay", *files, "--from", "2026-02-12T09:30:00+08:00", "--to",
-        "2026-02-12T10:30:00+08:00", "--every", "1h", "--json", "--db",
-        str(tmp_path / "r.sqlite")])
-    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    first, second = _replay_demo(tmp_path, "--from", "2026-02-12T09:30:00+08:00",
+                                 "--to", "2026-02-12T10:30:00+08:00", "--every", "1h")
     repeated = {i["title"] for i in first["ideas"]} & {i["title"] for i in second["ideas"]}
     assert len(repeated) <= 2, repeated
 
